@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kuifd: kernel events in from every channel, one JSON stream out.
+ *
+ * Data flows one way: source -> bus -> server -> clients. Sources know
+ * nothing about clients; the server knows nothing about sources.
+ */
+#ifndef KUIFD_H
+#define KUIFD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <kuif.h>
+
+#define KUIFD_VERSION		KUIF_VERSION_STRING
+#define KUIFD_PROTO_VERSION	1
+#define KUIFD_SOCKET_PATH	"/run/kuifd/kuifd.sock"
+#define KUIFD_CONF_PATH		"/etc/kuifd/kuifd.conf"
+#define KUIFD_MAX_LINE		(64 * 1024)
+#define KUIFD_GROUP		"kuif"
+
+struct event_base;
+
+/* log.c */
+void	log_init(int verbose, const char *ident);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	log_lifecycle(const char *what, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* xmalloc.c */
+void	*xcalloc(size_t, size_t);
+char	*xstrdup(const char *);
+
+/* event.c: one kernel event as kuifd sees it. */
+#define EVENT_SOURCE_MAX	16
+
+struct event {
+	uint64_t	seq;		/* kuifd's sequence, set by the bus */
+	uint64_t	kseq;		/* the kernel's sequence */
+	uint64_t	time_ns;	/* CLOCK_REALTIME at emission */
+	char		source[EVENT_SOURCE_MAX];
+	char		name[KUIF_EVENT_NAME_MAX];
+	size_t		len;
+	uint8_t		payload[KUIF_PAYLOAD_MAX];
+};
+
+struct json_t;
+char	*json_line(struct json_t *, size_t *);
+char	*event_to_json(const struct event *, size_t *);
+int	 event_format_time(uint64_t, char *, size_t);
+
+/* filter.c: which events a subscriber wants. */
+#define FILTER_MAX_PATTERNS	32
+#define FILTER_MAX_PATTERN_LEN	64
+
+struct filter {
+	char	*sources[FILTER_MAX_PATTERNS];
+	size_t	 nsources;
+	char	*events[FILTER_MAX_PATTERNS];
+	size_t	 nevents;
+};
+
+bool	filter_match(const struct filter *, const struct event *);
+void	filter_clear(struct filter *);
+void	filter_move(struct filter *, struct filter *);
+
+/* proto.c: requests in, records out. */
+enum request_op {
+	REQ_SUBSCRIBE,
+	REQ_UNSUBSCRIBE,
+	REQ_STATS,
+	REQ_PING,
+	REQ_EMIT,
+};
+
+struct request {
+	enum request_op	 op;
+	char		*id;		/* ping: the id, re-encoded as JSON */
+	struct filter	 filter;	/* subscribe */
+	bool		 has_since;
+	uint64_t	 since;
+	char		 event[KUIF_EVENT_NAME_MAX];	/* emit */
+	size_t		 payload_len;
+	uint8_t		 payload[KUIF_PAYLOAD_MAX];
+};
+
+int	 request_parse(const char *, size_t, struct request *, char *,
+	    size_t);
+void	 request_free(struct request *);
+char	*proto_hello(uint64_t, size_t *);
+char	*proto_error(const char *, const char *, size_t *);
+char	*proto_pong(const char *, size_t *);
+char	*proto_lost(uint64_t, const char *, size_t *);
+char	*proto_subscribed(uint64_t, size_t *);
+char	*proto_emitted(uint64_t, size_t *);
+
+/* bus.c: numbering, deduplication by kseq, fan-out. */
+/* One serialized record, shared by every client it is queued for. */
+struct blob {
+	unsigned int	 refs;
+	size_t		 len;
+	char		*data;		/* owned */
+};
+
+struct blob	*blob_new(char *);
+void		 blob_ref(struct blob *);
+void		 blob_unref(struct blob *);
+
+typedef void (*bus_sink_fn)(const struct event *, struct blob *, void *);
+typedef int (*bus_emit_fn)(const char *, const void *, size_t, uint64_t *,
+	    char *, size_t, void *);
+
+struct bus_stats {
+	uint64_t	received;
+	uint64_t	published;
+	uint64_t	duplicates;
+	uint64_t	lost;
+};
+
+struct bus;
+struct bus	*bus_create(void);
+void		 bus_free(struct bus *);
+void		 bus_set_sink(struct bus *, bus_sink_fn, void *);
+void		 bus_set_emitter(struct bus *, bus_emit_fn, void *);
+void		 bus_publish(struct bus *, struct event *);
+void		 bus_reset_kseq(struct bus *);
+uint64_t	 bus_seq(const struct bus *);
+const struct bus_stats *bus_stats(const struct bus *);
+int		 bus_emit(struct bus *, const char *, const void *, size_t,
+		    uint64_t *, char *, size_t);
+
+/* config.c */
+struct config {
+	char		*socket_path;
+	unsigned int	 max_clients;
+	size_t		 client_buffer;
+	int		 verbose;
+};
+
+int	 config_load(const char *, struct config *);
+void	 config_defaults(struct config *);
+void	 config_free(struct config *);
+
+/* server.c */
+struct server;
+struct server	*server_create(struct event_base *, struct bus *,
+		    const struct config *);
+void		 server_free(struct server *);
+void		 server_reconfigure(struct server *, const struct config *);
+size_t		 server_client_count(const struct server *);
+
+/* Sources report when they attach to or lose the kernel. */
+typedef void (*src_state_fn)(const char *, bool, void *);
+
+/* src_netlink.c */
+struct src_netlink;
+struct src_netlink *src_netlink_create(struct event_base *, struct bus *,
+		    src_state_fn, void *);
+void		 src_netlink_free(struct src_netlink *);
+bool		 src_netlink_attached(const struct src_netlink *);
+int		 src_netlink_emit(const char *, const void *, size_t,
+		    uint64_t *, char *, size_t, void *);
+
+#endif /* KUIFD_H */

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Logging: to the journal with structured fields when started by systemd,
+ * to stderr otherwise. errno is preserved across every call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <systemd/sd-journal.h>
+
+#include "kuifd.h"
+
+static int log_verbose;
+static int log_to_journal;
+static const char *log_ident = "kuifd";
+
+void
+log_init(int verbose, const char *ident)
+{
+	log_verbose = verbose;
+	log_ident = ident;
+	/* systemd sets JOURNAL_STREAM when stderr goes to the journal. */
+	log_to_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+static void
+log_vemit(int prio, const char *emsg, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int saved = errno;
+
+	if (prio == LOG_DEBUG && !log_verbose) {
+		errno = saved;
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_to_journal) {
+		if (emsg != NULL)
+			sd_journal_send("MESSAGE=%s: %s", msg, emsg,
+			    "PRIORITY=%d", prio, "ERRNO=%d", saved,
+			    "SYSLOG_IDENTIFIER=%s", log_ident, NULL);
+		else
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+			    "SYSLOG_IDENTIFIER=%s", log_ident, NULL);
+	} else if (emsg != NULL)
+		fprintf(stderr, "%s: %s: %s\n", log_ident, msg, emsg);
+	else
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+	errno = saved;
+}
+
+#define LOG_FN(name, prio, witherr)				\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	const char *e = (witherr) ? strerror(errno) : NULL;	\
+								\
+	va_start(ap, fmt);					\
+	log_vemit(prio, e, fmt, ap);				\
+	va_end(ap);						\
+}
+
+LOG_FN(log_warn, LOG_WARNING, 1)
+LOG_FN(log_warnx, LOG_WARNING, 0)
+LOG_FN(log_info, LOG_INFO, 0)
+LOG_FN(log_debug, LOG_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	const char *e = strerror(errno);
+
+	va_start(ap, fmt);
+	log_vemit(LOG_CRIT, e, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_CRIT, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/*
+ * Lifecycle messages (start, source up/down, stop) carry KUIF_LIFECYCLE so
+ * that `journalctl -u kuifd KUIF_LIFECYCLE=start` finds them.
+ */
+void
+log_lifecycle(const char *what, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (log_to_journal)
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_NOTICE,
+		    "KUIF_LIFECYCLE=%s", what, "SYSLOG_IDENTIFIER=%s",
+		    log_ident, NULL);
+	else
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+	errno = saved;
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kuifd: setup, signals and the loop. Sources feed the bus, the bus feeds
+ * the server; this file only wires them together and talks to systemd.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "kuifd.h"
+
+struct kuifd {
+	struct event_base	*base;
+	struct config		 conf;
+	const char		*conf_path;
+	struct bus		*bus;
+	struct server		*server;
+	struct src_netlink	*netlink;
+	struct event		*ev_watchdog;
+	bool			 ready;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: kuifd [-dnV] [-c file] [-s socket]\n"
+	    "  -c file    configuration (default " KUIFD_CONF_PATH ")\n"
+	    "  -d         debug logging\n"
+	    "  -n         check the configuration and exit\n"
+	    "  -s socket  listen on this path instead of the configured one\n"
+	    "  -V         print the version and exit\n");
+	exit(2);
+}
+
+static void
+kuifd_status(struct kuifd *k)
+{
+	sd_notifyf(0, "STATUS=netlink %s; %zu clients; %llu events published",
+	    src_netlink_attached(k->netlink) ? "attached" : "waiting",
+	    server_client_count(k->server),
+	    (unsigned long long)bus_stats(k->bus)->published);
+}
+
+static void
+kuifd_source_state(const char *source, bool up, void *arg)
+{
+	struct kuifd *k = arg;
+
+	(void)source;
+	if (up && !k->ready && k->server != NULL) {
+		k->ready = true;
+		sd_notify(0, "READY=1");
+		log_lifecycle("ready", "kuifd %s ready", KUIFD_VERSION);
+	}
+	if (k->netlink != NULL)
+		kuifd_status(k);
+}
+
+static void
+kuifd_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct kuifd *k = arg;
+	struct config conf;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		sd_notify(0, "RELOADING=1");
+		config_defaults(&conf);
+		if (config_load(k->conf_path, &conf) == 0) {
+			server_reconfigure(k->server, &conf);
+			config_free(&k->conf);
+			k->conf = conf;
+			log_lifecycle("reload", "configuration %s reloaded",
+			    k->conf_path);
+		} else {
+			config_free(&conf);
+			log_warnx("reload failed; keeping the running "
+			    "configuration");
+		}
+		sd_notify(0, "READY=1");
+		break;
+	case SIGTERM:
+	case SIGINT:
+		sd_notify(0, "STOPPING=1");
+		log_lifecycle("stop", "kuifd stopping on signal %d", (int)sig);
+		event_base_loopbreak(k->base);
+		break;
+	}
+}
+
+static void
+kuifd_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct kuifd *k = arg;
+
+	(void)fd;
+	(void)what;
+	sd_notify(0, "WATCHDOG=1");
+	kuifd_status(k);
+}
+
+static void
+kuifd_setup_watchdog(struct kuifd *k)
+{
+	uint64_t usec;
+	struct timeval tv;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	k->ev_watchdog = event_new(k->base, -1, EV_PERSIST, kuifd_watchdog, k);
+	if (k->ev_watchdog == NULL || event_add(k->ev_watchdog, &tv) == -1)
+		fatalx("cannot arm the watchdog timer");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	struct event *ev_sig[3];
+	struct kuifd k;
+	const char *socket_override = NULL;
+	int ch, debug = 0, check_only = 0;
+	size_t i;
+
+	memset(&k, 0, sizeof(k));
+	k.conf_path = KUIFD_CONF_PATH;
+	while ((ch = getopt(argc, argv, "c:dns:V")) != -1) {
+		switch (ch) {
+		case 'c':
+			k.conf_path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 's':
+			socket_override = optarg;
+			break;
+		case 'V':
+			printf("kuifd %s\n", KUIFD_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init(debug, "kuifd");
+	config_defaults(&k.conf);
+	if (access(k.conf_path, F_OK) == 0 &&
+	    config_load(k.conf_path, &k.conf) == -1)
+		fatalx("bad configuration %s", k.conf_path);
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (k.conf.verbose)
+		log_init(1, "kuifd");
+	if (socket_override != NULL) {
+		free(k.conf.socket_path);
+		k.conf.socket_path = xstrdup(socket_override);
+	}
+
+	/* A client that goes away mid-write must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	k.base = event_base_new();
+	if (k.base == NULL)
+		fatalx("cannot create the event loop");
+	for (i = 0; i < 3; i++) {
+		ev_sig[i] = evsignal_new(k.base, sigs[i], kuifd_on_signal, &k);
+		if (ev_sig[i] == NULL || event_add(ev_sig[i], NULL) == -1)
+			fatalx("cannot handle signal %d", sigs[i]);
+	}
+
+	k.bus = bus_create();
+	k.server = server_create(k.base, k.bus, &k.conf);
+	if (k.server == NULL)
+		fatalx("cannot open the client socket");
+	log_lifecycle("start", "kuifd %s starting (pid %d)", KUIFD_VERSION,
+	    (int)getpid());
+	k.netlink = src_netlink_create(k.base, k.bus, kuifd_source_state, &k);
+	if (k.netlink == NULL)
+		fatalx("cannot open the netlink source");
+	bus_set_emitter(k.bus, src_netlink_emit, k.netlink);
+	kuifd_setup_watchdog(&k);
+
+	event_base_dispatch(k.base);
+
+	for (i = 0; i < 3; i++)
+		event_free(ev_sig[i]);
+	if (k.ev_watchdog != NULL)
+		event_free(k.ev_watchdog);
+	src_netlink_free(k.netlink);
+	server_free(k.server);
+	bus_free(k.bus);
+	config_free(&k.conf);
+	event_base_free(k.base);
+	log_lifecycle("stopped", "kuifd stopped");
+	return 0;
+}

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The client socket: accept, read request lines, answer, and queue the
+ * bus's records to subscribers. Each record is one shared blob referenced
+ * by every output buffer it is queued on; a subscriber whose output passes
+ * the configured bound loses records and is told how many.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <systemd/sd-daemon.h>
+#include <sys/queue.h>
+
+#include "kuifd.h"
+
+#define SERVER_PEER_GROUPS_MAX	64
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct server		*server;
+	struct bufferevent	*bev;
+	unsigned int		 id;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	bool			 privileged;
+	bool			 subscribed;
+	bool			 closing;	/* flush output, then free */
+	bool			 freeing;	/* free is scheduled */
+	struct filter		 filter;
+	uint64_t		 sent;
+	uint64_t		 dropped;
+	uint64_t		 pending_lost;	/* dropped, not yet reported */
+};
+TAILQ_HEAD(client_list, client);
+
+struct server {
+	struct event_base	*base;
+	struct bus		*bus;
+	struct evconnlistener	*listener;
+	struct event		*ev_accept_retry;
+	char			*path;		/* NULL when socket-activated */
+	struct client_list	 clients;
+	size_t			 nclients;
+	unsigned int		 next_id;
+	unsigned int		 max_clients;
+	size_t			 client_buffer;
+	gid_t			 kuif_gid;	/* (gid_t)-1 if no such group */
+};
+
+static void server_client_close(struct client *);
+
+static void
+server_client_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	struct server *srv = c->server;
+
+	(void)fd;
+	(void)what;
+	TAILQ_REMOVE(&srv->clients, c, entry);
+	srv->nclients--;
+	log_info("client %u (uid %u pid %d) disconnected: %llu sent, "
+	    "%llu dropped", c->id, (unsigned)c->uid, (int)c->pid,
+	    (unsigned long long)c->sent, (unsigned long long)c->dropped);
+	bufferevent_free(c->bev);
+	filter_clear(&c->filter);
+	free(c);
+}
+
+/* Frees from the loop, never inside one of the client's own callbacks. */
+static void
+server_client_free_later(struct client *c)
+{
+	if (c->freeing)
+		return;
+	c->freeing = true;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (event_base_once(c->server->base, -1, EV_TIMEOUT,
+	    server_client_free_cb, c, NULL) == -1)
+		fatalx("cannot schedule client free");
+}
+
+/* Takes ownership of line, a NUL-terminated record. */
+static void
+server_client_send(struct client *c, char *line)
+{
+	if (line == NULL) {
+		log_warnx("client %u: cannot encode a reply", c->id);
+		return;
+	}
+	if (!c->freeing)
+		bufferevent_write(c->bev, line, strlen(line));
+	free(line);
+}
+
+static void
+server_client_error(struct client *c, const char *code, const char *msg)
+{
+
+	server_client_send(c, proto_error(code, msg, NULL));
+}
+
+static void
+blob_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	blob_unref(arg);
+}
+
+static void
+server_client_queue(struct client *c, struct blob *b)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t queued = evbuffer_get_length(out);
+
+	if (queued + b->len > c->server->client_buffer) {
+		c->dropped++;
+		c->pending_lost++;
+		return;
+	}
+	if (c->pending_lost > 0) {
+		server_client_send(c, proto_lost(c->pending_lost,
+		    "slow_consumer", NULL));
+		c->pending_lost = 0;
+	}
+	blob_ref(b);
+	if (evbuffer_add_reference(out, b->data, b->len, blob_cleanup, b)
+	    == -1) {
+		blob_unref(b);
+		c->dropped++;
+		c->pending_lost++;
+		return;
+	}
+	c->sent++;
+}
+
+/* The bus's sink: ev is NULL for records that pass every filter. */
+static void
+server_broadcast(const struct event *ev, struct blob *b, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (!c->subscribed || c->closing)
+			continue;
+		if (ev != NULL && !filter_match(&c->filter, ev))
+			continue;
+		server_client_queue(c, b);
+	}
+}
+
+static void
+server_client_stats(struct client *c)
+{
+	const struct bus_stats *bs = bus_stats(c->server->bus);
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"stats\",\"seq\":%llu,"
+	    "\"clients\":%zu,\"bus\":{\"received\":%llu,\"published\":%llu,"
+	    "\"duplicates\":%llu,\"lost\":%llu},\"client\":{\"sent\":%llu,"
+	    "\"dropped\":%llu}}\n",
+	    (unsigned long long)bus_seq(c->server->bus), c->server->nclients,
+	    (unsigned long long)bs->received, (unsigned long long)bs->published,
+	    (unsigned long long)bs->duplicates, (unsigned long long)bs->lost,
+	    (unsigned long long)c->sent, (unsigned long long)c->dropped);
+	bufferevent_write(c->bev, buf, strlen(buf));
+}
+
+static void
+server_client_emit(struct client *c, const struct request *req)
+{
+	char msg[256], why[160];
+	uint64_t kseq;
+
+	if (!c->privileged) {
+		server_client_error(c, "permission_denied",
+		    "emit needs root or membership of group " KUIFD_GROUP);
+		return;
+	}
+	if (bus_emit(c->server->bus, req->event, req->payload,
+	    req->payload_len, &kseq, why, sizeof(why)) == -1) {
+		snprintf(msg, sizeof(msg), "the event was not emitted: %s",
+		    why);
+		server_client_error(c, "emit_failed", msg);
+		return;
+	}
+	server_client_send(c, proto_emitted(kseq, NULL));
+}
+
+static void
+server_client_request(struct client *c, const char *line, size_t n)
+{
+	struct request req;
+	char err[256];
+
+	if (request_parse(line, n, &req, err, sizeof(err)) == -1) {
+		server_client_error(c, "bad_request", err);
+		request_free(&req);
+		return;
+	}
+	switch (req.op) {
+	case REQ_SUBSCRIBE:
+		filter_move(&c->filter, &req.filter);
+		c->subscribed = true;
+		server_client_send(c, proto_subscribed(bus_seq(c->server->bus),
+		    NULL));
+		break;
+	case REQ_UNSUBSCRIBE:
+		c->subscribed = false;
+		filter_clear(&c->filter);
+		break;
+	case REQ_STATS:
+		server_client_stats(c);
+		break;
+	case REQ_PING:
+		server_client_send(c, proto_pong(req.id, NULL));
+		break;
+	case REQ_EMIT:
+		server_client_emit(c, &req);
+		break;
+	}
+	request_free(&req);
+}
+
+static void
+server_client_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
+	size_t n;
+
+	while (!c->closing &&
+	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n > KUIFD_MAX_LINE) {
+			free(line);
+			break;
+		}
+		if (n > 0)
+			server_client_request(c, line, n);
+		free(line);
+	}
+	if (!c->closing && evbuffer_get_length(in) > KUIFD_MAX_LINE) {
+		server_client_error(c, "line_too_long",
+		    "request lines are limited to 65536 bytes");
+		server_client_close(c);
+	}
+}
+
+static void
+server_client_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	if (c->closing)
+		server_client_free_later(c);
+}
+
+static void
+server_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_ERROR) {
+		server_client_free_later(c);
+	} else if (what & BEV_EVENT_EOF) {
+		/* Half-closed: a subscriber may still want its events. */
+		if (c->subscribed && !c->closing)
+			bufferevent_disable(c->bev, EV_READ);
+		else
+			server_client_free_later(c);
+	}
+}
+
+/* Stop reading; free once what is queued has been written. */
+static void
+server_client_close(struct client *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		server_client_free_later(c);
+}
+
+static bool
+server_peer_privileged(struct server *srv, int fd, const struct ucred *cr)
+{
+	gid_t groups[SERVER_PEER_GROUPS_MAX];
+	socklen_t len = sizeof(groups);
+	size_t i;
+
+	if (cr->uid == 0)
+		return true;
+	if (srv->kuif_gid == (gid_t)-1)
+		return false;
+	if (cr->gid == srv->kuif_gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return false;
+	for (i = 0; i < len / sizeof(gid_t); i++) {
+		if (groups[i] == srv->kuif_gid)
+			return true;
+	}
+	return false;
+}
+
+static void
+server_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *srv = arg;
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	struct client *c;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	c = xcalloc(1, sizeof(*c));
+	c->server = srv;
+	c->id = ++srv->next_id;
+	c->bev = bufferevent_socket_new(srv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("cannot create a buffer for a client");
+		close(fd);
+		free(c);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0) {
+		c->uid = cr.uid;
+		c->gid = cr.gid;
+		c->pid = cr.pid;
+		c->privileged = server_peer_privileged(srv, fd, &cr);
+	} else {
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+	}
+	TAILQ_INSERT_TAIL(&srv->clients, c, entry);
+	srv->nclients++;
+	bufferevent_setcb(c->bev, server_client_read, server_client_write,
+	    server_client_event, c);
+	/* Bound what a client can make us buffer from it. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, KUIFD_MAX_LINE + 1);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+
+	server_client_send(c, proto_hello(bus_seq(srv->bus), NULL));
+	if (srv->nclients > srv->max_clients) {
+		log_warnx("client %u (uid %u) refused: %u clients connected",
+		    c->id, (unsigned)c->uid, srv->max_clients);
+		server_client_error(c, "too_many_clients",
+		    "the server's client limit is reached");
+		server_client_close(c);
+		return;
+	}
+	log_info("client %u connected: uid %u gid %u pid %d%s", c->id,
+	    (unsigned)c->uid, (unsigned)c->gid, (int)c->pid,
+	    c->privileged ? " (privileged)" : "");
+}
+
+static void
+server_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(srv->listener);
+}
+
+/* Out of descriptors: stop accepting for a second instead of spinning. */
+static void
+server_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = { 1, 0 };
+
+	log_warn("accept");
+	if (errno == EMFILE || errno == ENFILE) {
+		evconnlistener_disable(l);
+		evtimer_add(srv->ev_accept_retry, &tv);
+	}
+}
+
+static int
+server_listen_path(struct server *srv, const char *path)
+{
+	struct sockaddr_un sun;
+	struct group *gr;
+	char dir[sizeof(sun.sun_path)];
+	char *slash;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			log_warn("mkdir %s", dir);
+			return -1;
+		}
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("unlink %s", path);
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("bind %s", path);
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	gr = getgrnam(KUIFD_GROUP);
+	if (gr != NULL && chown(path, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("chown %s", path);
+	if (chmod(path, 0660) == -1)
+		log_warn("chmod %s", path);
+	if (listen(fd, 128) == -1) {
+		log_warn("listen %s", path);
+		close(fd);
+		return -1;
+	}
+	srv->path = xstrdup(path);
+	return fd;
+}
+
+struct server *
+server_create(struct event_base *base, struct bus *bus,
+    const struct config *conf)
+{
+	struct server *srv;
+	struct group *gr;
+	int fd, n;
+
+	srv = xcalloc(1, sizeof(*srv));
+	srv->base = base;
+	srv->bus = bus;
+	TAILQ_INIT(&srv->clients);
+	gr = getgrnam(KUIFD_GROUP);
+	srv->kuif_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
+	server_reconfigure(srv, conf);
+
+	n = sd_listen_fds(1);
+	if (n > 1) {
+		log_warnx("expected one socket from systemd, got %d", n);
+		free(srv);
+		return NULL;
+	}
+	if (n == 1) {
+		fd = SD_LISTEN_FDS_START;
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			log_warnx("the socket from systemd is not a listening "
+			    "stream socket");
+			free(srv);
+			return NULL;
+		}
+		evutil_make_socket_nonblocking(fd);
+		log_info("listening on the socket passed by systemd");
+	} else if ((fd = server_listen_path(srv, conf->socket_path)) == -1) {
+		free(srv);
+		return NULL;
+	} else
+		log_info("listening on %s", conf->socket_path);
+
+	srv->listener = evconnlistener_new(base, server_accept, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (srv->listener == NULL)
+		fatalx("cannot listen for clients");
+	evconnlistener_set_error_cb(srv->listener, server_accept_error);
+	srv->ev_accept_retry = evtimer_new(base, server_accept_retry, srv);
+	if (srv->ev_accept_retry == NULL)
+		fatalx("cannot create accept retry timer");
+	bus_set_sink(bus, server_broadcast, srv);
+	return srv;
+}
+
+void
+server_reconfigure(struct server *srv, const struct config *conf)
+{
+	srv->max_clients = conf->max_clients;
+	srv->client_buffer = conf->client_buffer;
+}
+
+size_t
+server_client_count(const struct server *srv)
+{
+	return srv->nclients;
+}
+
+void
+server_free(struct server *srv)
+{
+	struct client *c;
+
+	if (srv == NULL)
+		return;
+	bus_set_sink(srv->bus, NULL, NULL);
+	while ((c = TAILQ_FIRST(&srv->clients)) != NULL) {
+		TAILQ_REMOVE(&srv->clients, c, entry);
+		bufferevent_free(c->bev);
+		filter_clear(&c->filter);
+		free(c);
+	}
+	evconnlistener_free(srv->listener);
+	event_free(srv->ev_accept_retry);
+	if (srv->path != NULL) {
+		unlink(srv->path);
+		free(srv->path);
+	}
+	free(srv);
+}

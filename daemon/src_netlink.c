@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Source: generic netlink. One socket listens to the family's "events"
+ * multicast group and to nlctrl's "notify" group, which tells us when the
+ * family appears or disappears (module loaded or unloaded); a second,
+ * blocking socket carries requests (resolve, emit).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "kuifd.h"
+
+#define SRC_NETLINK_RCVBUF	(8 * 1024 * 1024)
+
+struct src_netlink {
+	struct event_base	*base;
+	struct bus		*bus;
+	src_state_fn		 state_cb;
+	void			*state_arg;
+
+	struct nl_sock		*listen;	/* multicast, non-blocking */
+	struct nl_sock		*req;		/* requests, blocking */
+	struct event		*ev_read;
+	int			 family;	/* -1 while detached */
+	int			 group;
+
+	uint64_t		 received;
+	uint64_t		 overruns;
+};
+
+static struct nla_policy src_netlink_policy[KUIF_A_MAX + 1] = {
+	[KUIF_A_KSEQ]		= { .type = NLA_U64 },
+	[KUIF_A_TIME]		= { .type = NLA_U64 },
+	[KUIF_A_EVENT]		= { .type = NLA_STRING,
+				    .maxlen = KUIF_EVENT_NAME_MAX },
+	[KUIF_A_PAYLOAD]	= { .type = NLA_UNSPEC,
+				    .maxlen = KUIF_PAYLOAD_MAX },
+};
+
+bool
+src_netlink_attached(const struct src_netlink *src)
+{
+	return src->family >= 0;
+}
+
+static void
+src_netlink_attach(struct src_netlink *src)
+{
+	int family, group, err;
+
+	family = genl_ctrl_resolve(src->req, KUIF_GENL_NAME);
+	if (family < 0) {
+		log_debug("netlink: family %s not present: %s",
+		    KUIF_GENL_NAME, nl_geterror(family));
+		return;
+	}
+	group = genl_ctrl_resolve_grp(src->req, KUIF_GENL_NAME,
+	    KUIF_GENL_MCGRP_EVENTS);
+	if (group < 0) {
+		log_warnx("netlink: group %s: %s", KUIF_GENL_MCGRP_EVENTS,
+		    nl_geterror(group));
+		return;
+	}
+	err = nl_socket_add_membership(src->listen, group);
+	if (err < 0) {
+		log_warnx("netlink: join group %d: %s", group,
+		    nl_geterror(err));
+		return;
+	}
+	src->family = family;
+	src->group = group;
+	/* A newly loaded module numbers its events from 1 again. */
+	bus_reset_kseq(src->bus);
+	log_lifecycle("source_up", "source netlink attached: family %s id %d, "
+	    "group %s id %d", KUIF_GENL_NAME, family, KUIF_GENL_MCGRP_EVENTS,
+	    group);
+	if (src->state_cb != NULL)
+		src->state_cb("netlink", true, src->state_arg);
+}
+
+static void
+src_netlink_detach(struct src_netlink *src)
+{
+	if (src->family < 0)
+		return;
+	nl_socket_drop_membership(src->listen, src->group);
+	src->family = -1;
+	src->group = -1;
+	log_lifecycle("source_down", "source netlink detached: family %s "
+	    "removed", KUIF_GENL_NAME);
+	if (src->state_cb != NULL)
+		src->state_cb("netlink", false, src->state_arg);
+}
+
+static void
+src_netlink_on_ctrl(struct src_netlink *src, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	const char *name;
+
+	if (genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    tb[CTRL_ATTR_FAMILY_NAME] == NULL)
+		return;
+	name = nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]);
+	if (strncmp(name, KUIF_GENL_NAME, nla_len(tb[CTRL_ATTR_FAMILY_NAME]))
+	    != 0)
+		return;
+	if (gh->cmd == CTRL_CMD_NEWFAMILY && src->family < 0)
+		src_netlink_attach(src);
+	else if (gh->cmd == CTRL_CMD_DELFAMILY)
+		src_netlink_detach(src);
+}
+
+static void
+src_netlink_on_event(struct src_netlink *src, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[KUIF_A_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct event ev;
+	int err;
+
+	if (gh->cmd != KUIF_CMD_EVENT)
+		return;
+	err = genlmsg_parse(nlh, 0, tb, KUIF_A_MAX, src_netlink_policy);
+	if (err < 0 || tb[KUIF_A_KSEQ] == NULL || tb[KUIF_A_TIME] == NULL ||
+	    tb[KUIF_A_EVENT] == NULL) {
+		log_warnx("netlink: malformed event dropped: %s",
+		    err < 0 ? nl_geterror(err) : "missing attribute");
+		return;
+	}
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
+	ev.time_ns = nla_get_u64(tb[KUIF_A_TIME]);
+	nla_strlcpy(ev.name, tb[KUIF_A_EVENT], sizeof(ev.name));
+	strcpy(ev.source, "netlink");
+	if (tb[KUIF_A_PAYLOAD] != NULL) {
+		ev.len = (size_t)nla_len(tb[KUIF_A_PAYLOAD]);
+		memcpy(ev.payload, nla_data(tb[KUIF_A_PAYLOAD]), ev.len);
+	}
+	src->received++;
+	bus_publish(src->bus, &ev);
+}
+
+static int
+src_netlink_on_msg(struct nl_msg *msg, void *arg)
+{
+	struct src_netlink *src = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	if (!genlmsg_valid_hdr(nlh, 0))
+		return NL_SKIP;
+	if (nlh->nlmsg_type == GENL_ID_CTRL)
+		src_netlink_on_ctrl(src, nlh);
+	else if (src->family >= 0 && nlh->nlmsg_type == src->family)
+		src_netlink_on_event(src, nlh);
+	return NL_OK;
+}
+
+static void
+src_netlink_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct src_netlink *src = arg;
+	int err;
+
+	(void)fd;
+	(void)what;
+	err = nl_recvmsgs_default(src->listen);
+	if (err == -NLE_NOMEM) {
+		/* ENOBUFS: the kernel dropped multicast for us. The kseq
+		 * gap becomes a loss record on the bus. */
+		src->overruns++;
+		log_warnx("netlink: receive buffer overrun (%llu so far)",
+		    (unsigned long long)src->overruns);
+	} else if (err < 0 && err != -NLE_AGAIN) {
+		log_warnx("netlink: receive: %s", nl_geterror(err));
+	}
+}
+
+static struct nl_sock *
+src_netlink_socket(void)
+{
+	struct nl_sock *sk;
+
+	sk = nl_socket_alloc();
+	if (sk == NULL)
+		fatalx("netlink: out of memory");
+	if (genl_connect(sk) < 0) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+struct src_netlink *
+src_netlink_create(struct event_base *base, struct bus *bus,
+    src_state_fn state_cb, void *state_arg)
+{
+	struct src_netlink *src;
+	int notify, fd, size = SRC_NETLINK_RCVBUF;
+
+	src = xcalloc(1, sizeof(*src));
+	src->base = base;
+	src->bus = bus;
+	src->state_cb = state_cb;
+	src->state_arg = state_arg;
+	src->family = src->group = -1;
+
+	src->req = src_netlink_socket();
+	src->listen = src_netlink_socket();
+	if (src->req == NULL || src->listen == NULL) {
+		log_warnx("netlink: cannot open generic netlink sockets");
+		src_netlink_free(src);
+		return NULL;
+	}
+	nl_socket_disable_seq_check(src->listen);
+	nl_socket_disable_auto_ack(src->listen);
+	nl_socket_modify_cb(src->listen, NL_CB_VALID, NL_CB_CUSTOM,
+	    src_netlink_on_msg, src);
+	nl_socket_set_buffer_size(src->listen, SRC_NETLINK_RCVBUF, 0);
+	fd = nl_socket_get_fd(src->listen);
+	/* Beyond net.core.rmem_max when we have CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) == -1)
+		log_debug("netlink: SO_RCVBUFFORCE: %s", strerror(errno));
+	nl_socket_set_nonblocking(src->listen);
+
+	notify = genl_ctrl_resolve_grp(src->req, "nlctrl", "notify");
+	if (notify < 0 ||
+	    nl_socket_add_membership(src->listen, notify) < 0) {
+		log_warnx("netlink: cannot watch nlctrl notifications");
+		src_netlink_free(src);
+		return NULL;
+	}
+
+	src->ev_read = event_new(base, fd, EV_READ | EV_PERSIST,
+	    src_netlink_read, src);
+	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
+		fatalx("netlink: cannot add read event");
+
+	src_netlink_attach(src);
+	if (src->family < 0)
+		log_lifecycle("source_waiting", "source netlink: family %s not "
+		    "present yet; waiting for the kuif module",
+		    KUIF_GENL_NAME);
+	return src;
+}
+
+void
+src_netlink_free(struct src_netlink *src)
+{
+	if (src == NULL)
+		return;
+	if (src->ev_read != NULL)
+		event_free(src->ev_read);
+	if (src->listen != NULL)
+		nl_socket_free(src->listen);
+	if (src->req != NULL)
+		nl_socket_free(src->req);
+	free(src);
+}
+
+struct emit_reply {
+	uint64_t	kseq;
+	bool		got;
+	bool		acked;
+};
+
+static int
+src_netlink_on_ack(struct nl_msg *msg, void *arg)
+{
+	struct emit_reply *r = arg;
+
+	(void)msg;
+	r->acked = true;
+	return NL_STOP;
+}
+
+static int
+src_netlink_on_emit_reply(struct nl_msg *msg, void *arg)
+{
+	struct emit_reply *r = arg;
+	struct nlattr *tb[KUIF_A_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KUIF_A_MAX,
+	    src_netlink_policy) == 0 && tb[KUIF_A_KSEQ] != NULL) {
+		r->kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
+		r->got = true;
+	}
+	return NL_OK;
+}
+
+/*
+ * KUIF_CMD_EMIT on the request socket. The kernel answers at once, so a
+ * blocking round trip does not stall the loop. Returns 0 or a negative
+ * libnl error.
+ */
+static int
+src_netlink_emit_request(struct src_netlink *src, const char *name,
+    const void *payload, size_t len, uint64_t *kseq)
+{
+	struct emit_reply r = { 0, false, false };
+	struct nl_msg *msg;
+	struct nl_cb *cb;
+	int err;
+
+	if (src->family < 0)
+		return -NLE_OBJ_NOTFOUND;
+	msg = nlmsg_alloc();
+	if (msg == NULL)
+		return -NLE_NOMEM;
+	if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, src->family, 0, 0,
+	    KUIF_CMD_EMIT, KUIF_GENL_VERSION) == NULL ||
+	    nla_put_string(msg, KUIF_A_EVENT, name) < 0 ||
+	    (len > 0 && nla_put(msg, KUIF_A_PAYLOAD, (int)len, payload) < 0)) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (cb == NULL) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, src_netlink_on_emit_reply,
+	    &r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, src_netlink_on_ack, &r);
+	err = nl_send_auto(src->req, msg);
+	nlmsg_free(msg);
+	/* The reply and the ack arrive in separate reads. */
+	while (err >= 0 && !r.acked)
+		err = nl_recvmsgs(src->req, cb);
+	nl_cb_put(cb);
+	if (err < 0)
+		return err;
+	if (!r.got)
+		return -NLE_MSG_TRUNC;
+	*kseq = r.kseq;
+	return 0;
+}
+
+/* The bus's emitter. Returns 0, or -1 with the reason in err. */
+int
+src_netlink_emit(const char *name, const void *payload, size_t len,
+    uint64_t *kseq, char *err, size_t errlen, void *arg)
+{
+	int rc;
+
+	rc = src_netlink_emit_request(arg, name, payload, len, kseq);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", rc == -NLE_OBJ_NOTFOUND ?
+		    "the kuif module is not loaded" : nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "kuif": request/reply commands and the "events"
+ * multicast group on which every kernel event is published.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/atomic.h>
+#include <net/genetlink.h>
+#include "kuif.h"
+
+enum kuif_genl_mcgrp {
+	KUIF_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group kuif_genl_mcgrps[] = {
+	[KUIF_MCGRP_EVENTS] = { .name = KUIF_GENL_MCGRP_EVENTS },
+};
+
+static const struct nla_policy kuif_genl_policy[KUIF_A_MAX + 1] = {
+	[KUIF_A_MSG]	 = { .type = NLA_NUL_STRING, .len = KUIF_MSG_MAX - 1 },
+	[KUIF_A_KSEQ]	 = { .type = NLA_U64 },
+	[KUIF_A_TIME]	 = { .type = NLA_U64 },
+	[KUIF_A_EVENT]	 = { .type = NLA_NUL_STRING,
+			     .len = KUIF_EVENT_NAME_MAX - 1 },
+	[KUIF_A_PAYLOAD] = { .type = NLA_BINARY, .len = KUIF_PAYLOAD_MAX },
+};
+
+static atomic64_t kuif_genl_sent = ATOMIC64_INIT(0);
+static atomic64_t kuif_genl_dropped = ATOMIC64_INIT(0);
+
+static struct genl_family kuif_genl_family;
+
+static int kuif_genl_echo(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *reply;
+	const char *msg;
+	void *hdr;
+	int err;
+
+	if (!info->attrs[KUIF_A_MSG]) {
+		NL_SET_ERR_MSG(info->extack, "ECHO needs KUIF_A_MSG");
+		return -EINVAL;
+	}
+	msg = nla_data(info->attrs[KUIF_A_MSG]);
+
+	reply = genlmsg_new(nla_total_size(strlen(msg) + 1), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
+				KUIF_CMD_ECHO);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_string(reply, KUIF_A_MSG, msg))
+		goto err_cancel;
+	genlmsg_end(reply, hdr);
+
+	err = genlmsg_reply(reply, info);
+	if (!err)
+		kuif_emit("netlink.echo", msg, strlen(msg), NULL);
+	return err;
+
+err_cancel:
+	genlmsg_cancel(reply, hdr);
+err_free:
+	nlmsg_free(reply);
+	return -EMSGSIZE;
+}
+
+static int kuif_genl_emit(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct nlattr *pl = info->attrs[KUIF_A_PAYLOAD];
+	struct sk_buff *reply;
+	const char *name;
+	u64 kseq;
+	void *hdr;
+	int err;
+
+	if (!info->attrs[KUIF_A_EVENT]) {
+		NL_SET_ERR_MSG(info->extack, "EMIT needs KUIF_A_EVENT");
+		return -EINVAL;
+	}
+	name = nla_data(info->attrs[KUIF_A_EVENT]);
+	if (!kuif_event_name_valid(name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KUIF_A_EVENT],
+				    "event name must match [a-z][a-z0-9._-]*");
+		return -EINVAL;
+	}
+
+	reply = genlmsg_new(nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+
+	err = kuif_emit(name, pl ? nla_data(pl) : NULL, pl ? nla_len(pl) : 0,
+			&kseq);
+	if (err)
+		goto err_free;
+
+	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
+				KUIF_CMD_EMIT);
+	if (!hdr || nla_put_u64_64bit(reply, KUIF_A_KSEQ, kseq, KUIF_A_PAD)) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+err_free:
+	nlmsg_free(reply);
+	return err;
+}
+
+static const struct genl_small_ops kuif_genl_ops[] = {
+	{
+		.cmd = KUIF_CMD_ECHO,
+		.doit = kuif_genl_echo,
+	},
+	{
+		.cmd = KUIF_CMD_EMIT,
+		.doit = kuif_genl_emit,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family kuif_genl_family __ro_after_init = {
+	.name		= KUIF_GENL_NAME,
+	.version	= KUIF_GENL_VERSION,
+	.maxattr	= KUIF_A_MAX,
+	.policy		= kuif_genl_policy,
+	.module		= THIS_MODULE,
+	.small_ops	= kuif_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(kuif_genl_ops),
+	.resv_start_op	= KUIF_CMD_MAX + 1,
+	.mcgrps		= kuif_genl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(kuif_genl_mcgrps),
+};
+
+static int kuif_genl_fill_event(struct sk_buff *skb,
+				const struct kuif_event *ev)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, 0, 0, &kuif_genl_family, 0, KUIF_CMD_EVENT);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, KUIF_A_KSEQ, ev->kseq, KUIF_A_PAD) ||
+	    nla_put_u64_64bit(skb, KUIF_A_TIME, ev->time_ns, KUIF_A_PAD) ||
+	    nla_put_string(skb, KUIF_A_EVENT, ev->name) ||
+	    nla_put(skb, KUIF_A_PAYLOAD, ev->len, ev->payload)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Called with the event lock held (BH disabled): no sleeping. */
+int kuif_genl_publish(const struct kuif_event *ev)
+{
+	struct sk_buff *skb;
+	size_t size;
+	int err;
+
+	size = 2 * nla_total_size_64bit(sizeof(u64)) +
+	       nla_total_size(strlen(ev->name) + 1) +
+	       nla_total_size(ev->len);
+	skb = genlmsg_new(size, GFP_ATOMIC);
+	if (!skb) {
+		atomic64_inc(&kuif_genl_dropped);
+		return -ENOMEM;
+	}
+	err = kuif_genl_fill_event(skb, ev);
+	if (err) {
+		nlmsg_free(skb);
+		atomic64_inc(&kuif_genl_dropped);
+		return err;
+	}
+
+	/* Consumes skb. -ESRCH only means nobody listens right now. */
+	err = genlmsg_multicast(&kuif_genl_family, skb, 0, KUIF_MCGRP_EVENTS,
+				GFP_ATOMIC);
+	if (err && err != -ESRCH) {
+		atomic64_inc(&kuif_genl_dropped);
+		pr_debug("multicast of kseq %llu failed: %d\n", ev->kseq, err);
+		return err;
+	}
+	atomic64_inc(&kuif_genl_sent);
+	return 0;
+}
+
+int __init kuif_genl_init(void)
+{
+	return genl_register_family(&kuif_genl_family);
+}
+
+void kuif_genl_exit(void)
+{
+	genl_unregister_family(&kuif_genl_family);
+}
