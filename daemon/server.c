@@ -37,7 +37,8 @@ struct client {
 	pid_t			 pid;
 	bool			 privileged;
 	bool			 subscribed;
-	bool			 closing;	/* flush output, then free */
+	bool			 closing;	/* flush output, then linger */
+	bool			 lingering;	/* shut down for writing */
 	bool			 freeing;	/* free is scheduled */
 	struct filter		 filter;
 	uint64_t		 sent;
@@ -246,6 +247,12 @@ server_client_read(struct bufferevent *bev, void *arg)
 	char *line;
 	size_t n;
 
+	if (c->closing) {
+		/* Unread input would turn our close into a reset, and the
+		 * client would never see why it was closed. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while (!c->closing &&
 	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		if (n > KUIFD_MAX_LINE) {
@@ -263,6 +270,26 @@ server_client_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * Everything queued is written: shut down our side and wait, briefly, for
+ * the client to close its side, discarding what it still sends.
+ */
+static void
+server_client_linger(struct client *c)
+{
+	struct timeval tv = { 2, 0 };
+
+	if (c->lingering || c->freeing)
+		return;
+	c->lingering = true;
+	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+		server_client_free_later(c);
+		return;
+	}
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
 static void
 server_client_write(struct bufferevent *bev, void *arg)
 {
@@ -270,7 +297,7 @@ server_client_write(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (c->closing)
-		server_client_free_later(c);
+		server_client_linger(c);
 }
 
 static void
@@ -279,7 +306,7 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 	struct client *c = arg;
 
 	(void)bev;
-	if (what & BEV_EVENT_ERROR) {
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		server_client_free_later(c);
 	} else if (what & BEV_EVENT_EOF) {
 		/* Half-closed: a subscriber may still want its events. */
@@ -290,14 +317,13 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* Stop reading; free once what is queued has been written. */
+/* No more requests or records; linger once what is queued is written. */
 static void
 server_client_close(struct client *c)
 {
 	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		server_client_free_later(c);
+		server_client_linger(c);
 }
 
 static bool

@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0
+# kuif: kernel module, daemon, clients, service files and tests.
+#
+#   make                 build kuifd, the clients and kuif.ko for every
+#                        kernel with headers in /lib/modules/*/build
+#   make KVER=...        the module for that kernel only
+#   make install         DESTDIR=... PREFIX=/usr
+#   make check           unit tests, then the VM suite on every kernel
+#   make demo            boot a VM with kuif.ko and kuifd, stream events
+#   make deps            install the Debian packages needed (idempotent)
+
+PREFIX		?= /usr
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+LIBEXECDIR	?= $(PREFIX)/libexec
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+UNITDIR		?= /lib/systemd/system
+SYSUSERSDIR	?= /usr/lib/sysusers.d
+TMPFILESDIR	?= /usr/lib/tmpfiles.d
+UDEVRULESDIR	?= /lib/udev/rules.d
+MODULESDIR	?= /lib/modules
+
+BUILD		:= build
+KVERS		:= $(if $(KVER),$(KVER),$(sort $(notdir $(patsubst %/build,%,\
+		   $(wildcard /lib/modules/*/build)))))
+
+PKGS		:= libnl-genl-3.0 libevent libsystemd jansson inih
+CC		?= cc
+CFLAGS		?= -O2 -g
+CFLAGS		+= $(WERROR) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Ikmod/include/uapi \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_DAEMON	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS_CTL	:= $(shell pkg-config --libs jansson 2>/dev/null)
+
+DAEMON_SRCS	:= $(wildcard daemon/*.c)
+DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_LIB_OBJS	:= $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+HEADERS		:= daemon/kuifd.h kmod/include/uapi/kuif.h
+KMOD_SRCS	:= $(wildcard kmod/*.c kmod/*.h kmod/include/uapi/*.h) kmod/Kbuild
+MODULES		:= $(KVERS:%=$(BUILD)/kmod/%/kuif.ko)
+
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
+		   $(wildcard tests/unit/test_*.c))
+
+.PHONY: all modules userspace install uninstall check check-run unit vm deps \
+	demo demo-run sparse clean
+.DELETE_ON_ERROR:
+
+all: userspace modules
+
+userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/nl-echo
+
+modules: $(MODULES)
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/kuifd: $(DAEMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+
+$(BUILD)/kuifctl: $(BUILD)/clients/kuifctl/kuifctl.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CTL)
+
+$(BUILD)/nl-echo: $(BUILD)/clients/examples/nl-echo.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+
+# Each kernel gets its own copy of the sources: kbuild writes its objects
+# next to them, and two kernels must not share objects.
+$(BUILD)/kmod/%/kuif.ko: $(KMOD_SRCS)
+	@mkdir -p $(BUILD)/kmod/$*
+	cp -a kmod/. $(BUILD)/kmod/$*/
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(BUILD)/kmod/$* modules
+
+# Static analysis of the module with sparse, for every kernel.
+sparse: $(MODULES)
+	@set -e; for k in $(KVERS); do \
+		touch $(BUILD)/kmod/$$k/*.c; \
+		$(MAKE) -s -C /lib/modules/$$k/build M=$(CURDIR)/$(BUILD)/kmod/$$k \
+			C=1 CHECK="sparse -Wno-decl" modules 2>&1 | \
+			grep -v 'Skipping BTF' | tee $(BUILD)/sparse-$$k.log; \
+	done
+
+$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idaemon -o $@ $^ $(LDLIBS_DAEMON) -lcmocka
+
+# Installed files: "source destination mode", one per line.
+define INSTALL_LIST
+$(BUILD)/kuifd $(SBINDIR)/kuifd 0755
+$(BUILD)/kuifctl $(BINDIR)/kuifctl 0755
+kmod/include/uapi/kuif.h $(INCLUDEDIR)/kuif/kuif.h 0644
+systemd/kuifd.service $(UNITDIR)/kuifd.service 0644
+systemd/kuifd.socket $(UNITDIR)/kuifd.socket 0644
+systemd/kuif.sysusers $(SYSUSERSDIR)/kuif.conf 0644
+systemd/kuifd.tmpfiles $(TMPFILESDIR)/kuifd.conf 0644
+conf/kuifd.conf $(SYSCONFDIR)/kuifd/kuifd.conf 0644
+conf/60-kuif.rules $(UDEVRULESDIR)/60-kuif.rules 0644
+conf/kuif-modprobe.conf $(SYSCONFDIR)/modprobe.d/kuif.conf 0644
+endef
+export INSTALL_LIST
+
+install: all
+	@echo "$$INSTALL_LIST" | while read -r src dst mode; do \
+		[ -n "$$src" ] || continue; \
+		echo "install $$src -> $(DESTDIR)$$dst"; \
+		install -D -m "$$mode" "$$src" "$(DESTDIR)$$dst" || exit 1; \
+	done
+	@set -e; for k in $(KVERS); do \
+		echo "install kuif.ko -> $(DESTDIR)$(MODULESDIR)/$$k/updates/kuif.ko"; \
+		install -D -m 0644 $(BUILD)/kmod/$$k/kuif.ko \
+			$(DESTDIR)$(MODULESDIR)/$$k/updates/kuif.ko; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$k; fi; \
+	done
+
+uninstall:
+	@echo "$$INSTALL_LIST" | while read -r src dst mode; do \
+		[ -n "$$dst" ] || continue; \
+		rm -fv "$(DESTDIR)$$dst"; \
+	done
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd 2>/dev/null
+	@for m in $(DESTDIR)$(MODULESDIR)/*/updates/kuif.ko; do \
+		[ -e "$$m" ] || continue; \
+		rm -fv "$$m"; \
+		rmdir "$$(dirname "$$m")" 2>/dev/null || true; \
+		if [ -z "$(DESTDIR)" ]; then \
+			depmod -a "$$(basename "$$(dirname "$$(dirname "$$m")")")"; fi; \
+	done
+
+deps:
+	./scripts/deps.sh
+
+# Each of these brings in what it needs, so a fresh machine needs nothing
+# else typed. The sub-make sees the kernels that deps may have installed.
+check: deps
+	$(MAKE) check-run WERROR=-Werror
+
+check-run: all $(UNIT_TESTS)
+	./scripts/check.sh $(KVERS:%=--kernel %)
+
+unit: $(UNIT_TESTS)
+	./scripts/check.sh --unit-only
+
+vm: all
+	./tests/vm/run $(KVERS:%=--kernel %)
+
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: all
+	./tests/vm/run --demo $(firstword $(KVERS:%=--kernel %))
+
+clean:
+	rm -rf $(BUILD)

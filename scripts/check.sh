@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test: unit tests on the host, sparse on the module, then the
+# VM suite on each kernel. Ends with "N passed, N failed".
+#
+#   check.sh [--unit-only] [--kernel KVER]...
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+unit_only=0
+vm_args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--unit-only) unit_only=1; shift ;;
+	--kernel) vm_args+=(--kernel "$2"); shift 2 ;;
+	*) echo "usage: $0 [--unit-only] [--kernel KVER]..." >&2; exit 2 ;;
+	esac
+done
+
+passed=0
+failed=0
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# Unit tests: cmocka in TAP mode, one "ok N - name" per test.
+units=(build/tests/test_*)
+if [ ! -e "${units[0]}" ]; then
+	fail unit.built "no unit test binaries in build/tests (make check builds them)"
+fi
+for t in "${units[@]}"; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1)
+	rc=$?
+	n=0
+	while read -r line; do
+		case "$line" in
+		"ok "*) pass "unit.$name.${line#ok * - }"; n=$((n + 1)) ;;
+		"not ok "*) fail "unit.$name.${line#not ok * - }" "see output above"; n=$((n + 1)) ;;
+		esac
+	done <<< "$out"
+	if [ $rc -ne 0 ] || [ $n -eq 0 ]; then
+		echo "$out" | grep -v '^ok ' | sed 's/^/    /'
+		[ $n -eq 0 ] && fail "unit.$name" "ran no test (exit $rc)"
+	fi
+done
+
+if [ $unit_only -eq 0 ]; then
+	# sparse on the module, for every kernel built.
+	if command -v sparse >/dev/null; then
+		make -s sparse >/dev/null 2>&1
+		for log in build/sparse-*.log; do
+			[ -e "$log" ] || { fail sparse.ran "no sparse log"; break; }
+			k=${log#build/sparse-}; k=${k%.log}
+			if grep -qE 'warning|error' "$log"; then
+				fail "sparse.$k" "$(grep -E 'warning|error' "$log" | head -1)"
+			else
+				pass "sparse.$k"
+			fi
+		done
+	else
+		fail sparse.installed "sparse is missing (make deps installs it)"
+	fi
+
+	out=$(./tests/vm/run "${vm_args[@]}" | tee /dev/stderr)
+	while read -r verdict name rest; do
+		case "$verdict" in
+		PASS) passed=$((passed + 1)) ;;
+		FAIL) failed=$((failed + 1)) ;;
+		esac
+	done <<< "$out"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
