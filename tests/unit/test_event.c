@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/* event.c: the JSON line of an event. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "kuifd.h"
+
+static struct event
+sample(const char *payload, size_t len)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = 7;
+	ev.kseq = 42;
+	ev.time_ns = 1795904134123456789ULL;	/* 2026-11-28T22:15:34.123456789Z */
+	strcpy(ev.source, "netlink");
+	strcpy(ev.name, "chardev.write");
+	memcpy(ev.payload, payload, len);
+	ev.len = len;
+	return ev;
+}
+
+static void
+test_event_json_has_every_field(void **state)
+{
+	struct event ev = sample("hello", 5);
+	char *line;
+	size_t len;
+
+	(void)state;
+	line = event_to_json(&ev, &len);
+	assert_non_null(line);
+	assert_string_equal(line,
+	    "{\"type\":\"event\",\"seq\":7,\"kseq\":42,"
+	    "\"time\":\"2026-11-28T22:15:34.123456789Z\",\"source\":\"netlink\","
+	    "\"event\":\"chardev.write\",\"data\":{\"payload\":\"hello\"}}\n");
+	assert_int_equal(len, strlen(line));
+	free(line);
+}
+
+static void
+test_event_json_escapes_text(void **state)
+{
+	struct event ev = sample("a\"b\\c\n", 6);
+	json_t *obj;
+	char *line;
+
+	(void)state;
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	/* One line: the newline in the payload is escaped. */
+	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
+	obj = json_loads(line, 0, NULL);
+	assert_non_null(obj);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(obj, "data"), "payload")), "a\"b\\c\n");
+	json_decref(obj);
+	free(line);
+}
+
+static void
+test_event_json_binary_payload_is_hex(void **state)
+{
+	struct event ev = sample("\xff\x00\x01", 3);
+	char *line;
+
+	(void)state;
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"data\":{\"payload_hex\":\"ff0001\"}"));
+	free(line);
+}
+
+static void
+test_event_json_empty_payload(void **state)
+{
+	struct event ev = sample("", 0);
+	char *line;
+
+	(void)state;
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"data\":{\"payload\":\"\"}"));
+	free(line);
+}
+
+static void
+test_event_json_max_payload(void **state)
+{
+	char big[KUIF_PAYLOAD_MAX];
+	struct event ev;
+	char *line;
+
+	(void)state;
+	memset(big, 0xfe, sizeof(big));
+	ev = sample(big, sizeof(big));
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"payload_hex\":\"fefe"));
+	assert_true(strlen(line) > 2 * KUIF_PAYLOAD_MAX);
+	free(line);
+}
+
+static void
+test_time_format_epoch_and_nanoseconds(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(event_format_time(0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1970-01-01T00:00:00.000000000Z");
+	assert_int_equal(event_format_time(1000000001ULL, buf, sizeof(buf)),
+	    0);
+	assert_string_equal(buf, "1970-01-01T00:00:01.000000001Z");
+	/* Too small a buffer is an error, not a truncated time. */
+	assert_int_equal(event_format_time(0, buf, 20), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_json_has_every_field),
+		cmocka_unit_test(test_event_json_escapes_text),
+		cmocka_unit_test(test_event_json_binary_payload_is_hex),
+		cmocka_unit_test(test_event_json_empty_payload),
+		cmocka_unit_test(test_event_json_max_payload),
+		cmocka_unit_test(test_time_format_epoch_and_nanoseconds),
+	};
+
+	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
+}
