@@ -150,7 +150,7 @@ demo: deps
 	$(MAKE) demo-run
 
 demo-run: all
-	./tests/vm/run --demo $(firstword $(KVERS:%=--kernel %))
+	./tests/vm/run --demo --kernel $(lastword $(KVERS))
 
 clean:
 	rm -rf $(BUILD)

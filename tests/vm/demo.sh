@@ -44,7 +44,7 @@ wait $json
 
 kill $mon 2>/dev/null
 say "journalctl -u kuifd"
-journalctl -u kuifd --no-pager -o short-monotonic | tail -n 15
+journalctl --sync; journalctl -u kuifd --no-pager -o short-monotonic | tail -n 15
 say "kuifctl stats"
 kuifctl stats
 systemctl stop kuifd
