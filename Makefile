@@ -50,7 +50,10 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 
 all: userspace modules
 
-userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/nl-echo
+EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
+		   $(wildcard clients/examples/*.c))
+
+userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(EXAMPLES)
 
 modules: $(MODULES)
 
@@ -64,8 +67,10 @@ $(BUILD)/kuifd: $(DAEMON_OBJS)
 $(BUILD)/kuifctl: $(BUILD)/clients/kuifctl/kuifctl.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CTL)
 
-$(BUILD)/nl-echo: $(BUILD)/clients/examples/nl-echo.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+# One program per mechanism; each links what it needs of these.
+$(BUILD)/examples/%: $(BUILD)/clients/examples/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 
 # Each kernel gets its own copy of the sources: kbuild writes its objects
 # next to them, and two kernels must not share objects.

@@ -1,18 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The event core: every event gets the next global sequence number and is
- * handed to each channel while the sequence lock is held, so that every
- * channel sees events in kseq order.
+ * handed to each enabled channel while the event lock is held, so that
+ * every channel sees events in kseq order. The last KUIF_HISTORY_LEN
+ * events are kept for /proc/kuif/events.
  */
 #include <linux/kernel.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/ktime.h>
 #include <linux/ctype.h>
+#include <linux/atomic.h>
 #include "kuif.h"
 
 static DEFINE_SPINLOCK(kuif_event_lock);
 static u64 kuif_kseq;		/* last sequence number handed out */
+static u32 kuif_channels = KUIF_CH_ALL;
+
+/* History: a ring of the newest events, oldest at kuif_kseq - n + 1. */
+static struct kuif_event kuif_history[KUIF_HISTORY_LEN];
+
+static atomic64_t kuif_sent[KUIF_CHAN_COUNT];
+static atomic64_t kuif_dropped[KUIF_CHAN_COUNT];
+
+const char *const kuif_channel_names[KUIF_CHAN_COUNT] = {
+	[KUIF_CHAN_NETLINK]	= "netlink",
+	[KUIF_CHAN_RING]	= "ring",
+	[KUIF_CHAN_SIGNAL]	= "signal",
+	[KUIF_CHAN_UPCALL]	= "upcall",
+};
 
 /* Names are short dotted identifiers: "chardev.write", "netdev.up". */
 bool kuif_event_name_valid(const char *name)
@@ -31,34 +47,61 @@ bool kuif_event_name_valid(const char *name)
 	return true;
 }
 
-/*
- * Callable from process and softirq context. @kseq, if not NULL, receives
- * the sequence number given to the event.
- */
-int kuif_emit(const char *name, const void *payload, size_t len, u64 *kseq)
+static void kuif_count(enum kuif_channel ch, int rc)
 {
-	struct kuif_event ev;
+	if (rc > 0)
+		atomic64_inc(&kuif_sent[ch]);
+	else if (rc < 0)
+		atomic64_inc(&kuif_dropped[ch]);
+}
+
+/* Called with kuif_event_lock held. */
+static void kuif_publish(u32 channels, const struct kuif_event *ev)
+{
+	if (channels & KUIF_CH_NETLINK)
+		kuif_count(KUIF_CHAN_NETLINK, kuif_genl_publish(ev));
+}
+
+/*
+ * Emits an event on the given channels (those of them that are enabled).
+ * @kseq, if not NULL, receives the sequence number given to the event.
+ */
+int kuif_emit_on(u32 channels, const char *name, const void *payload,
+		 size_t len, u64 *kseq)
+{
+	struct kuif_event *ev;
 
 	if (!kuif_event_name_valid(name))
 		return -EINVAL;
 	if (len > KUIF_PAYLOAD_MAX)
 		return -EMSGSIZE;
 
-	memset(&ev, 0, sizeof(ev));
-	strscpy(ev.name, name, sizeof(ev.name));
-	if (len)
-		memcpy(ev.payload, payload, len);
-	ev.len = len;
-
 	spin_lock_bh(&kuif_event_lock);
-	ev.kseq = ++kuif_kseq;
-	ev.time_ns = ktime_get_real_ns();
-	kuif_genl_publish(&ev);
-	spin_unlock_bh(&kuif_event_lock);
-
+	ev = &kuif_history[(kuif_kseq + 1) % KUIF_HISTORY_LEN];
+	memset(ev, 0, sizeof(*ev));
+	strscpy(ev->name, name, sizeof(ev->name));
+	if (len)
+		memcpy(ev->payload, payload, len);
+	ev->len = len;
+	ev->kseq = ++kuif_kseq;
+	ev->time_ns = ktime_get_real_ns();
+	kuif_publish(channels & kuif_channels, ev);
 	if (kseq)
-		*kseq = ev.kseq;
+		*kseq = ev->kseq;
+	spin_unlock_bh(&kuif_event_lock);
 	return 0;
+}
+
+int kuif_emit(const char *name, const void *payload, size_t len, u64 *kseq)
+{
+	return kuif_emit_on(KUIF_CH_ALL, name, payload, len, kseq);
+}
+
+/* After this returns, no publish hook that started before it is running. */
+void kuif_event_sync(void)
+{
+	spin_lock_bh(&kuif_event_lock);
+	spin_unlock_bh(&kuif_event_lock);
 }
 
 u64 kuif_event_count(void)
@@ -69,4 +112,52 @@ u64 kuif_event_count(void)
 	n = kuif_kseq;
 	spin_unlock_bh(&kuif_event_lock);
 	return n;
+}
+
+void kuif_stats_get(struct kuif_stats *st)
+{
+	int i;
+
+	st->events = kuif_event_count();
+	for (i = 0; i < KUIF_CHAN_COUNT; i++) {
+		st->sent[i] = atomic64_read(&kuif_sent[i]);
+		st->dropped[i] = atomic64_read(&kuif_dropped[i]);
+	}
+}
+
+u32 kuif_channels_get(void)
+{
+	return READ_ONCE(kuif_channels);
+}
+
+int kuif_channels_set(u32 mask)
+{
+	if (mask & ~KUIF_CH_ALL)
+		return -EINVAL;
+	spin_lock_bh(&kuif_event_lock);
+	kuif_channels = mask;
+	spin_unlock_bh(&kuif_event_lock);
+	return 0;
+}
+
+void kuif_history_lock(void)
+	__acquires(&kuif_event_lock)
+{
+	spin_lock_bh(&kuif_event_lock);
+}
+
+void kuif_history_unlock(void)
+	__releases(&kuif_event_lock)
+{
+	spin_unlock_bh(&kuif_event_lock);
+}
+
+const struct kuif_event *kuif_history_get(unsigned int i)
+{
+	u64 n = min_t(u64, kuif_kseq, KUIF_HISTORY_LEN);
+
+	lockdep_assert_held(&kuif_event_lock);
+	if (i >= n)
+		return NULL;
+	return &kuif_history[(kuif_kseq - n + 1 + i) % KUIF_HISTORY_LEN];
 }

@@ -28,9 +28,6 @@ static const struct nla_policy kuif_genl_policy[KUIF_A_MAX + 1] = {
 	[KUIF_A_PAYLOAD] = { .type = NLA_BINARY, .len = KUIF_PAYLOAD_MAX },
 };
 
-static atomic64_t kuif_genl_sent = ATOMIC64_INIT(0);
-static atomic64_t kuif_genl_dropped = ATOMIC64_INIT(0);
-
 static struct genl_family kuif_genl_family;
 
 static int kuif_genl_echo(struct sk_buff *skb, struct genl_info *info)
@@ -156,7 +153,7 @@ static int kuif_genl_fill_event(struct sk_buff *skb,
 	return 0;
 }
 
-/* Called with the event lock held (BH disabled): no sleeping. */
+/* Publish hook (event lock held, BH disabled): see kuif.h. */
 int kuif_genl_publish(const struct kuif_event *ev)
 {
 	struct sk_buff *skb;
@@ -166,28 +163,28 @@ int kuif_genl_publish(const struct kuif_event *ev)
 	size = 2 * nla_total_size_64bit(sizeof(u64)) +
 	       nla_total_size(strlen(ev->name) + 1) +
 	       nla_total_size(ev->len);
+	if (!genl_has_listeners(&kuif_genl_family, &init_net,
+				KUIF_MCGRP_EVENTS))
+		return 0;
 	skb = genlmsg_new(size, GFP_ATOMIC);
-	if (!skb) {
-		atomic64_inc(&kuif_genl_dropped);
+	if (!skb)
 		return -ENOMEM;
-	}
 	err = kuif_genl_fill_event(skb, ev);
 	if (err) {
 		nlmsg_free(skb);
-		atomic64_inc(&kuif_genl_dropped);
 		return err;
 	}
 
-	/* Consumes skb. -ESRCH only means nobody listens right now. */
+	/* Consumes skb. -ESRCH: the last listener left meanwhile. */
 	err = genlmsg_multicast(&kuif_genl_family, skb, 0, KUIF_MCGRP_EVENTS,
 				GFP_ATOMIC);
-	if (err && err != -ESRCH) {
-		atomic64_inc(&kuif_genl_dropped);
+	if (err == -ESRCH)
+		return 0;
+	if (err) {
 		pr_debug("multicast of kseq %llu failed: %d\n", ev->kseq, err);
 		return err;
 	}
-	atomic64_inc(&kuif_genl_sent);
-	return 0;
+	return 1;
 }
 
 int __init kuif_genl_init(void)

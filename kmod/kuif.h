@@ -20,10 +20,52 @@ struct kuif_event {
 	u8 payload[KUIF_PAYLOAD_MAX];
 };
 
-/* event.c: the one place where events are numbered and published. */
+/*
+ * event.c: the one place where events are numbered and published.
+ *
+ * kuif_emit() may be called from process or softirq context. Each channel's
+ * publish hook runs with the event lock held and BH disabled, in kseq
+ * order; it returns 1 when it delivered the event, 0 when it had nobody to
+ * deliver to, or a negative errno when the event was dropped. A mechanism
+ * that stops delivering clears its state and then calls kuif_event_sync(),
+ * after which no publish hook of it is running.
+ */
 int kuif_emit(const char *name, const void *payload, size_t len, u64 *kseq);
+int kuif_emit_on(u32 channels, const char *name, const void *payload,
+		 size_t len, u64 *kseq);
 bool kuif_event_name_valid(const char *name);
+void kuif_event_sync(void);
+
+/* Channels and their counters. */
+enum kuif_channel {
+	KUIF_CHAN_NETLINK,
+	KUIF_CHAN_RING,
+	KUIF_CHAN_SIGNAL,
+	KUIF_CHAN_UPCALL,
+	KUIF_CHAN_COUNT,
+};
+
+struct kuif_stats {
+	u64 events;
+	u64 sent[KUIF_CHAN_COUNT];
+	u64 dropped[KUIF_CHAN_COUNT];
+};
+
+extern const char *const kuif_channel_names[KUIF_CHAN_COUNT];
+void kuif_stats_get(struct kuif_stats *st);
 u64 kuif_event_count(void);
+u32 kuif_channels_get(void);
+int kuif_channels_set(u32 mask);
+
+/*
+ * The most recent events, for /proc/kuif/events. Between lock and unlock
+ * (BH disabled, no sleeping) kuif_history_get(i) returns the i-th oldest
+ * retained event, or NULL past the newest.
+ */
+#define KUIF_HISTORY_LEN 128
+void kuif_history_lock(void);
+void kuif_history_unlock(void);
+const struct kuif_event *kuif_history_get(unsigned int i);
 
 /* genl.c */
 int kuif_genl_init(void);

@@ -31,6 +31,9 @@ enum kuif_genl_cmd {
 	KUIF_CMD_ECHO,		/* MSG -> reply with the same MSG */
 	KUIF_CMD_EMIT,		/* EVENT [PAYLOAD] -> reply KSEQ; admin */
 	KUIF_CMD_EVENT,		/* kernel -> multicast group "events" */
+	KUIF_CMD_REGISTER_SIGNAL, /* PID (0: unregister) -> signals; admin */
+	KUIF_CMD_GET_STATS,	/* -> reply STATS */
+	KUIF_CMD_BENCH,		/* COUNT SIZE CHANNELS -> reply KSEQ; admin */
 	__KUIF_CMD_MAX,
 };
 #define KUIF_CMD_MAX (__KUIF_CMD_MAX - 1)
@@ -43,9 +46,94 @@ enum kuif_genl_attr {
 	KUIF_A_EVENT,		/* NUL-terminated string, < KUIF_EVENT_NAME_MAX */
 	KUIF_A_PAYLOAD,		/* binary, <= KUIF_PAYLOAD_MAX */
 	KUIF_A_PAD,
+	KUIF_A_PID,		/* u32 */
+	KUIF_A_STATS,		/* nested: KUIF_STAT_* */
+	KUIF_A_COUNT,		/* u32: BENCH, number of events */
+	KUIF_A_SIZE,		/* u32: BENCH, payload bytes per event */
+	KUIF_A_CHANNELS,	/* u32: mask of KUIF_CH_* */
 	__KUIF_A_MAX,
 };
 #define KUIF_A_MAX (__KUIF_A_MAX - 1)
+
+/* Inside KUIF_A_STATS, all u64. */
+enum kuif_genl_stat {
+	KUIF_STAT_UNSPEC,
+	KUIF_STAT_EVENTS,		/* events emitted (= last kseq) */
+	KUIF_STAT_NETLINK_SENT,
+	KUIF_STAT_NETLINK_DROPPED,
+	KUIF_STAT_RING_SENT,
+	KUIF_STAT_RING_DROPPED,
+	KUIF_STAT_SIGNAL_SENT,
+	KUIF_STAT_SIGNAL_DROPPED,
+	KUIF_STAT_UPCALL_SENT,
+	KUIF_STAT_UPCALL_DROPPED,
+	KUIF_STAT_PAD,
+	__KUIF_STAT_MAX,
+};
+#define KUIF_STAT_MAX (__KUIF_STAT_MAX - 1)
+
+/*
+ * Channels: the ways an event leaves the kernel. /sys/kernel/kuif/channels
+ * holds the mask of enabled ones.
+ */
+#define KUIF_CH_NETLINK		(1U << 0)
+#define KUIF_CH_RING		(1U << 1)
+#define KUIF_CH_SIGNAL		(1U << 2)
+#define KUIF_CH_UPCALL		(1U << 3)
+#define KUIF_CH_ALL		0xfU
+
+/* Real-time signal sent to the registered process: si_int = (u32)kseq. */
+#define KUIF_SIGNAL_OFFSET	10	/* SIGRTMIN + 10 = 44 in the kernel */
+#define KUIF_SIGNAL_NR		44
+
+/*
+ * The mmap ring of /dev/kuif: mmap(NULL, KUIF_RING_INFO.mmap_size,
+ * PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0). The first page is the
+ * header; data_size bytes of records follow at data_offset.
+ *
+ * producer and consumer are byte counters that only grow; a record starts
+ * at data_offset + (pos % data_size), is 8-byte aligned and never wraps:
+ * when a record does not fit before the end, a KUIF_RING_PAD record fills
+ * the tail. The kernel writes producer (release) after the record; the
+ * reader writes consumer (release) after it is done with the records. The
+ * kernel never overwrites unread data: it counts a drop instead. A
+ * consumer position that is not between producer - data_size and producer
+ * is corrupt: the kernel counts it in bad_consumer and moves it to
+ * producer, discarding what was unread.
+ */
+#define KUIF_RING_MAGIC		0x4b554946U	/* "KUIF" */
+#define KUIF_RING_VERSION	1
+
+struct kuif_ring_header {
+	__u32 magic;
+	__u32 version;
+	__u32 data_offset;		/* bytes from the start of the map */
+	__u32 data_size;		/* bytes of record space, power of 2 */
+	__u64 producer;			/* written by the kernel */
+	__u64 consumer;			/* written by the reader */
+	__u64 dropped;			/* records not written: ring full */
+	__u64 records;			/* records written */
+	__u64 bad_consumer;		/* corrupt consumer positions seen */
+};
+
+#define KUIF_RING_EVENT		1
+#define KUIF_RING_PAD		2
+
+struct kuif_ring_record {
+	__u32 len;			/* whole record, multiple of 8 */
+	__u16 type;			/* KUIF_RING_EVENT or KUIF_RING_PAD */
+	__u16 payload_len;
+	__u64 kseq;
+	__u64 time_ns;
+	char event[KUIF_EVENT_NAME_MAX];	/* NUL-terminated */
+	__u8 payload[];			/* payload_len bytes */
+};
+
+struct kuif_ring_info {
+	__u64 mmap_size;		/* header page + data */
+	__u32 data_offset;
+	__u32 data_size;
+};
 
 /* /dev/kuif ioctls. Magic 0xB9 is unassigned in ioctl-number.rst. */
 #define KUIF_IOC_MAGIC		0xB9
@@ -65,5 +153,6 @@ struct kuif_emit {
 #define KUIF_IOC_SET_MSG	_IOW(KUIF_IOC_MAGIC, 0x01, struct kuif_msg)
 #define KUIF_IOC_GET_MSG	_IOR(KUIF_IOC_MAGIC, 0x02, struct kuif_msg)
 #define KUIF_IOC_EMIT		_IOWR(KUIF_IOC_MAGIC, 0x03, struct kuif_emit)
+#define KUIF_IOC_RING_INFO	_IOR(KUIF_IOC_MAGIC, 0x04, struct kuif_ring_info)
 
 #endif /* _UAPI_LINUX_KUIF_H */
