@@ -1,27 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The event bus: every source hands its events here. The bus drops copies
- * of an event another channel already delivered (same kseq), turns kseq
- * gaps into loss records, numbers what it publishes with kuifd's own seq,
- * serializes each event once and hands the shared bytes to the sink.
+ * The event bus. Every source hands its copies of kernel events here; the
+ * bus publishes each kernel event once, in kseq order:
+ *
+ * - A copy whose kseq was already published is a duplicate (another
+ *   channel was faster) and is dropped.
+ * - A copy that arrives ahead of a missing kseq waits in a bounded reorder
+ *   window for the other channels to fill the gap; when the gap is still
+ *   open after reorder_ms, it becomes one "lost" record and publishing
+ *   goes on. A copy that knows only its kseq (a signal) waits the same way
+ *   for a complete copy and is published as it is if none comes.
+ * - Every published record (event or loss) gets kuifd's own seq, is
+ *   serialized once into a shared blob and kept in a bounded history, from
+ *   which subscribers are served: live, or replaying from a "since" seq.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "kuifd.h"
 
-struct bus {
-	uint64_t	 seq;		/* last seq published */
-	uint64_t	 last_kseq;	/* 0: nothing seen since (re)attach */
-	struct bus_stats stats;
-	bus_sink_fn	 sink;
-	void		*sink_arg;
-	bus_emit_fn	 emit;
-	void		*emit_arg;
+#define BUS_WINDOW	1024	/* kseqs held while waiting for a gap */
+
+struct bus_pending {
+	bool		used;
+	bool		partial;	/* kseq known, content not */
+	uint64_t	deadline_ms;
+	struct event	ev;
 };
 
-/* Takes ownership of data, a NUL-terminated line. */
+struct bus {
+	struct event_base	*base;
+	struct event		*ev_flush;
+	unsigned int		 reorder_ms;
+
+	uint64_t		 seq;		/* last seq published */
+	uint64_t		 next_kseq;	/* 0: none seen since (re)attach */
+	struct bus_pending	 window[BUS_WINDOW];
+	size_t			 npending;
+	uint64_t		 gap_deadline_ms; /* when the head gap expires */
+
+	struct bus_record	*history;	/* indexed by seq % history_len */
+	size_t			 history_len;
+
+	struct bus_stats	 stats;
+	bus_sink_fn		 sink;
+	void			*sink_arg;
+	bus_emit_fn		 emit;
+	void			*emit_arg;
+	const struct filter	*journal;	/* events also logged */
+};
+
 struct blob *
 blob_new(char *data)
 {
@@ -55,15 +87,47 @@ blob_unref(struct blob *b)
 	}
 }
 
-struct bus *
-bus_create(void)
+static uint64_t
+bus_now_ms(void)
 {
-	return xcalloc(1, sizeof(struct bus));
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void bus_flush_cb(evutil_socket_t, short, void *);
+
+struct bus *
+bus_create(struct event_base *base, size_t history_len,
+    unsigned int reorder_ms)
+{
+	struct bus *bus = xcalloc(1, sizeof(*bus));
+
+	bus->base = base;
+	bus->reorder_ms = reorder_ms;
+	bus->history_len = history_len;
+	bus->history = xcalloc(history_len, sizeof(*bus->history));
+	if (base != NULL) {
+		bus->ev_flush = evtimer_new(base, bus_flush_cb, bus);
+		if (bus->ev_flush == NULL)
+			fatalx("cannot create the reorder timer");
+	}
+	return bus;
 }
 
 void
 bus_free(struct bus *bus)
 {
+	size_t i;
+
+	if (bus == NULL)
+		return;
+	for (i = 0; i < bus->history_len; i++)
+		blob_unref(bus->history[i].blob);
+	free(bus->history);
+	if (bus->ev_flush != NULL)
+		event_free(bus->ev_flush);
 	free(bus);
 }
 
@@ -81,11 +145,10 @@ bus_set_emitter(struct bus *bus, bus_emit_fn fn, void *arg)
 	bus->emit_arg = arg;
 }
 
-/* The module was reloaded: its kseq starts again at 1. */
 void
-bus_reset_kseq(struct bus *bus)
+bus_set_journal(struct bus *bus, const struct filter *journal)
 {
-	bus->last_kseq = 0;
+	bus->journal = journal;
 }
 
 uint64_t
@@ -100,50 +163,219 @@ bus_stats(const struct bus *bus)
 	return &bus->stats;
 }
 
-static void
-bus_deliver_lost(struct bus *bus, uint64_t count)
+/* The oldest seq still in the history (bus_seq() + 1 when it is empty). */
+uint64_t
+bus_history_oldest(const struct bus *bus)
 {
-	struct event lost;
+	if (bus->seq < bus->history_len)
+		return 1;
+	return bus->seq - bus->history_len + 1;
+}
+
+const struct bus_record *
+bus_history_get(const struct bus *bus, uint64_t seq)
+{
+	if (seq == 0 || seq > bus->seq || seq < bus_history_oldest(bus))
+		return NULL;
+	return &bus->history[seq % bus->history_len];
+}
+
+/* Numbers a serialized record, keeps it, and hands it to the sink. */
+static void
+bus_record(struct bus *bus, char *line, const struct event *ev)
+{
+	struct bus_record *r;
 	struct blob *b;
 
+	b = blob_new(line);
+	if (b == NULL) {
+		log_warnx("cannot encode a record");
+		return;
+	}
+	r = &bus->history[bus->seq % bus->history_len];
+	blob_unref(r->blob);
+	memset(r, 0, sizeof(*r));
+	r->seq = bus->seq;
+	r->blob = b;
+	if (ev != NULL) {
+		r->is_event = true;
+		memcpy(r->source, ev->source, sizeof(r->source));
+		memcpy(r->name, ev->name, sizeof(r->name));
+	}
+	if (bus->sink != NULL)
+		bus->sink(r, bus->sink_arg);
+}
+
+static void
+bus_emit_lost(struct bus *bus, uint64_t count, const char *reason)
+{
+	char *line;
+
+	if (count == 0)
+		return;
 	bus->stats.lost += count;
-	if (bus->sink == NULL)
+	bus->seq++;
+	line = proto_lost(bus->seq, count, reason, NULL);
+	bus_record(bus, line, NULL);
+}
+
+static void
+bus_emit_event(struct bus *bus, struct event *ev)
+{
+	bus->seq++;
+	ev->seq = bus->seq;
+	bus->stats.published++;
+	bus_record(bus, event_to_json(ev, NULL), ev);
+	if (bus->journal != NULL && bus->journal->nevents > 0 &&
+	    filter_match(bus->journal, ev->source, ev->name))
+		log_event(ev);
+}
+
+static struct bus_pending *
+bus_slot(struct bus *bus, uint64_t kseq)
+{
+	return &bus->window[kseq % BUS_WINDOW];
+}
+
+static void
+bus_take(struct bus *bus, struct bus_pending *p)
+{
+	p->used = false;
+	bus->npending--;
+	bus_emit_event(bus, &p->ev);
+	bus->next_kseq++;
+}
+
+static bool
+bus_gap_expired(const struct bus *bus, uint64_t now)
+{
+	return bus->gap_deadline_ms <= now;
+}
+
+/* While anything waits, look again a few times per reorder period. */
+static void
+bus_arm(struct bus *bus, uint64_t now)
+{
+	struct timeval tv = { 0, (suseconds_t)(bus->reorder_ms * 1000 / 4 + 1000) };
+
+	(void)now;
+	if (bus->npending == 0 || bus->ev_flush == NULL)
 		return;
-	memset(&lost, 0, sizeof(lost));
-	b = blob_new(proto_lost(count, "missed", NULL));
-	if (b == NULL)
+	if (!evtimer_pending(bus->ev_flush, NULL))
+		evtimer_add(bus->ev_flush, &tv);
+}
+
+/* Publishes what is ready at the head of the window. */
+static void
+bus_drain(struct bus *bus, uint64_t now, bool force)
+{
+	struct bus_pending *p;
+	uint64_t missing;
+
+	while (bus->npending > 0) {
+		p = bus_slot(bus, bus->next_kseq);
+		if (p->used && p->ev.kseq == bus->next_kseq) {
+			if (p->partial && !force && p->deadline_ms > now)
+				break;
+			bus_take(bus, p);
+			continue;
+		}
+		/* A gap: give up on it once a later copy has waited long
+		 * enough, or when forced. */
+		if (!force && !bus_gap_expired(bus, now))
+			break;
+		missing = 0;
+		while (!bus_slot(bus, bus->next_kseq)->used ||
+		    bus_slot(bus, bus->next_kseq)->ev.kseq != bus->next_kseq) {
+			bus->next_kseq++;
+			missing++;
+		}
+		bus_emit_lost(bus, missing, "missed");
+		bus->gap_deadline_ms = now + bus->reorder_ms;
+	}
+	bus_arm(bus, now);
+}
+
+static void
+bus_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bus_drain(arg, bus_now_ms(), false);
+}
+
+static void
+bus_add(struct bus *bus, struct event *ev, bool partial)
+{
+	struct bus_pending *p;
+	uint64_t now = bus_now_ms();
+
+	bus->stats.received++;
+	if (bus->next_kseq == 0)
+		bus->next_kseq = ev->kseq;	/* the first copy sets the base */
+	if (ev->kseq < bus->next_kseq) {
+		bus->stats.duplicates++;
 		return;
-	/* A loss record has no name or source: it passes every filter. */
-	bus->sink(NULL, b, bus->sink_arg);
-	blob_unref(b);
+	}
+	if (ev->kseq >= bus->next_kseq + BUS_WINDOW) {
+		/* Too far ahead to wait for the gap: give it up now. */
+		bus_drain(bus, now, true);
+		bus_emit_lost(bus, ev->kseq - bus->next_kseq, "missed");
+		bus->next_kseq = ev->kseq;
+	}
+
+	p = bus_slot(bus, ev->kseq);
+	if (p->used) {
+		/* A complete copy replaces a signal's bare kseq. */
+		if (p->partial && !partial) {
+			p->ev = *ev;
+			p->partial = false;
+		} else
+			bus->stats.duplicates++;
+	} else {
+		if (bus->npending == 0)
+			bus->gap_deadline_ms = now + bus->reorder_ms;
+		p->used = true;
+		p->partial = partial;
+		p->deadline_ms = now + bus->reorder_ms;
+		p->ev = *ev;
+		bus->npending++;
+	}
+	bus_drain(bus, now, false);
 }
 
 void
 bus_publish(struct bus *bus, struct event *ev)
 {
-	struct blob *b;
+	bus_add(bus, ev, false);
+}
 
-	bus->stats.received++;
-	if (bus->last_kseq != 0 && ev->kseq <= bus->last_kseq) {
-		bus->stats.duplicates++;
-		return;
-	}
-	if (bus->last_kseq != 0 && ev->kseq > bus->last_kseq + 1)
-		bus_deliver_lost(bus, ev->kseq - bus->last_kseq - 1);
-	bus->last_kseq = ev->kseq;
+/*
+ * A copy that carries only the low 32 bits of its kseq (a real-time
+ * signal's value): widen it to the kseq nearest to what is expected.
+ */
+void
+bus_publish_partial32(struct bus *bus, struct event *ev, uint32_t low)
+{
+	uint64_t base = bus->next_kseq, k;
 
-	ev->seq = ++bus->seq;
-	bus->stats.published++;
-	if (bus->sink == NULL)
+	k = (base & ~(uint64_t)0xffffffff) | low;
+	if (base > 0 && k + 0x80000000ULL < base)
+		k += 0x100000000ULL;
+	else if (k > base + 0x80000000ULL && k >= 0x100000000ULL)
+		k -= 0x100000000ULL;
+	if (k == 0)
 		return;
-	b = blob_new(event_to_json(ev, NULL));
-	if (b == NULL) {
-		log_warnx("cannot encode event kseq %llu",
-		    (unsigned long long)ev->kseq);
-		return;
-	}
-	bus->sink(ev, b, bus->sink_arg);
-	blob_unref(b);
+	ev->kseq = k;
+	bus_add(bus, ev, true);
+}
+
+/* The module went away: what waits will not be completed. */
+void
+bus_reset_kseq(struct bus *bus)
+{
+	bus_drain(bus, bus_now_ms(), true);
+	bus->next_kseq = 0;
 }
 
 /* Asks the kernel to emit an event; it comes back through the sources. */

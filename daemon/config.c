@@ -15,6 +15,10 @@
 
 #include "kuifd.h"
 
+#define CONFIG_JOURNAL_DEFAULT "netdev.* module.*"
+
+static int config_set_patterns(struct filter *, const char *);
+
 struct config_parse {
 	struct config	 conf;
 	char		 err[256];
@@ -27,7 +31,11 @@ config_defaults(struct config *conf)
 	conf->socket_path = xstrdup(KUIFD_SOCKET_PATH);
 	conf->max_clients = 256;
 	conf->client_buffer = 1024 * 1024;
+	conf->client_timeout = 60;
+	conf->history = 4096;
+	conf->reorder_ms = 100;
 	conf->verbose = 0;
+	config_set_patterns(&conf->journal, CONFIG_JOURNAL_DEFAULT);
 }
 
 void
@@ -35,6 +43,7 @@ config_free(struct config *conf)
 {
 	free(conf->socket_path);
 	conf->socket_path = NULL;
+	filter_clear(&conf->journal);
 }
 
 static int
@@ -49,6 +58,28 @@ parse_uint(const char *v, unsigned long long min, unsigned long long max,
 	*out = strtoull(v, &end, 10);
 	if (errno != 0 || *end != '\0' || *out < min || *out > max)
 		return -1;
+	return 0;
+}
+
+/* A list of event globs separated by spaces or commas. */
+static int
+config_set_patterns(struct filter *f, const char *value)
+{
+	char buf[1024], *p, *save = NULL;
+
+	filter_clear(f);
+	if (strlen(value) >= sizeof(buf))
+		return -1;
+	strcpy(buf, value);
+	for (p = strtok_r(buf, " ,\t", &save); p != NULL;
+	    p = strtok_r(NULL, " ,\t", &save)) {
+		if (f->nevents == FILTER_MAX_PATTERNS ||
+		    strlen(p) > FILTER_MAX_PATTERN_LEN) {
+			filter_clear(f);
+			return -1;
+		}
+		f->events[f->nevents++] = xstrdup(p);
+	}
 	return 0;
 }
 
@@ -110,6 +141,34 @@ config_handler(void *arg, const char *section, const char *key,
 			return 0;
 		}
 		c->client_buffer = (size_t)n;
+	} else if (KEY("server", "client_timeout")) {
+		if (parse_uint(value, 1, 86400, &n) == -1) {
+			config_error(p, "[server] client_timeout must be "
+			    "seconds in 1..86400");
+			return 0;
+		}
+		c->client_timeout = (unsigned int)n;
+	} else if (KEY("events", "history")) {
+		if (parse_uint(value, 16, 1048576, &n) == -1) {
+			config_error(p, "[events] history must be records in "
+			    "16..1048576");
+			return 0;
+		}
+		c->history = (size_t)n;
+	} else if (KEY("events", "reorder_ms")) {
+		if (parse_uint(value, 0, 10000, &n) == -1) {
+			config_error(p, "[events] reorder_ms must be in "
+			    "0..10000");
+			return 0;
+		}
+		c->reorder_ms = (unsigned int)n;
+	} else if (KEY("journal", "events")) {
+		if (config_set_patterns(&c->journal, value) == -1) {
+			config_error(p, "[journal] events: at most %d patterns "
+			    "of at most %d bytes", FILTER_MAX_PATTERNS,
+			    FILTER_MAX_PATTERN_LEN);
+			return 0;
+		}
 	} else if (KEY("log", "verbose")) {
 		if (parse_bool(value, &c->verbose) == -1) {
 			config_error(p,

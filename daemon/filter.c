@@ -25,10 +25,10 @@ filter_any(char *const *patterns, size_t n, const char *s)
 }
 
 bool
-filter_match(const struct filter *f, const struct event *ev)
+filter_match(const struct filter *f, const char *source, const char *name)
 {
-	return filter_any(f->sources, f->nsources, ev->source) &&
-	    filter_any(f->events, f->nevents, ev->name);
+	return filter_any(f->sources, f->nsources, source) &&
+	    filter_any(f->events, f->nevents, name);
 }
 
 void

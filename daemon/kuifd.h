@@ -37,6 +37,8 @@ void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	log_lifecycle(const char *what, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+struct event;
+void	log_event(const struct event *);
 
 /* xmalloc.c */
 void	*xcalloc(size_t, size_t);
@@ -71,7 +73,7 @@ struct filter {
 	size_t	 nevents;
 };
 
-bool	filter_match(const struct filter *, const struct event *);
+bool	filter_match(const struct filter *, const char *, const char *);
 void	filter_clear(struct filter *);
 void	filter_move(struct filter *, struct filter *);
 
@@ -82,6 +84,7 @@ enum request_op {
 	REQ_STATS,
 	REQ_PING,
 	REQ_EMIT,
+	REQ_UPCALL,
 };
 
 struct request {
@@ -90,9 +93,11 @@ struct request {
 	struct filter	 filter;	/* subscribe */
 	bool		 has_since;
 	uint64_t	 since;
-	char		 event[KUIF_EVENT_NAME_MAX];	/* emit */
+	char		 event[KUIF_EVENT_NAME_MAX];	/* emit, upcall */
 	size_t		 payload_len;
 	uint8_t		 payload[KUIF_PAYLOAD_MAX];
+	uint64_t	 kseq;		/* upcall */
+	uint64_t	 time_ns;	/* upcall */
 };
 
 int	 request_parse(const char *, size_t, struct request *, char *,
@@ -101,11 +106,11 @@ void	 request_free(struct request *);
 char	*proto_hello(uint64_t, size_t *);
 char	*proto_error(const char *, const char *, size_t *);
 char	*proto_pong(const char *, size_t *);
-char	*proto_lost(uint64_t, const char *, size_t *);
+char	*proto_lost(uint64_t, uint64_t, const char *, size_t *);
 char	*proto_subscribed(uint64_t, size_t *);
 char	*proto_emitted(uint64_t, size_t *);
 
-/* bus.c: numbering, deduplication by kseq, fan-out. */
+/* bus.c: deduplication by kseq, reordering, numbering, history. */
 /* One serialized record, shared by every client it is queued for. */
 struct blob {
 	unsigned int	 refs;
@@ -117,7 +122,16 @@ struct blob	*blob_new(char *);
 void		 blob_ref(struct blob *);
 void		 blob_unref(struct blob *);
 
-typedef void (*bus_sink_fn)(const struct event *, struct blob *, void *);
+/* A published record as kept in the history. */
+struct bus_record {
+	uint64_t	 seq;
+	struct blob	*blob;
+	bool		 is_event;	/* false: a loss record */
+	char		 source[EVENT_SOURCE_MAX];
+	char		 name[KUIF_EVENT_NAME_MAX];
+};
+
+typedef void (*bus_sink_fn)(const struct bus_record *, void *);
 typedef int (*bus_emit_fn)(const char *, const void *, size_t, uint64_t *,
 	    char *, size_t, void *);
 
@@ -129,13 +143,17 @@ struct bus_stats {
 };
 
 struct bus;
-struct bus	*bus_create(void);
+struct bus	*bus_create(struct event_base *, size_t, unsigned int);
 void		 bus_free(struct bus *);
 void		 bus_set_sink(struct bus *, bus_sink_fn, void *);
 void		 bus_set_emitter(struct bus *, bus_emit_fn, void *);
+void		 bus_set_journal(struct bus *, const struct filter *);
 void		 bus_publish(struct bus *, struct event *);
+void		 bus_publish_partial32(struct bus *, struct event *, uint32_t);
 void		 bus_reset_kseq(struct bus *);
 uint64_t	 bus_seq(const struct bus *);
+uint64_t	 bus_history_oldest(const struct bus *);
+const struct bus_record *bus_history_get(const struct bus *, uint64_t);
 const struct bus_stats *bus_stats(const struct bus *);
 int		 bus_emit(struct bus *, const char *, const void *, size_t,
 		    uint64_t *, char *, size_t);
@@ -145,6 +163,10 @@ struct config {
 	char		*socket_path;
 	unsigned int	 max_clients;
 	size_t		 client_buffer;
+	unsigned int	 client_timeout;	/* s without reading */
+	size_t		 history;		/* records kept */
+	unsigned int	 reorder_ms;
+	struct filter	 journal;		/* events logged */
 	int		 verbose;
 };
 
@@ -154,14 +176,25 @@ void	 config_free(struct config *);
 
 /* server.c */
 struct server;
+struct json_t;
+/* An upcall request from the helper the kernel ran; returns 0 or -1. */
+typedef int (*server_upcall_fn)(const struct request *, void *);
+/* Per-source counters for the stats reply. */
+typedef struct json_t *(*server_stats_fn)(void *);
+
 struct server	*server_create(struct event_base *, struct bus *,
 		    const struct config *);
 void		 server_free(struct server *);
 void		 server_reconfigure(struct server *, const struct config *);
+void		 server_set_hooks(struct server *, server_upcall_fn,
+		    server_stats_fn, void *);
 size_t		 server_client_count(const struct server *);
 
 /* Sources report when they attach to or lose the kernel. */
 typedef void (*src_state_fn)(const char *, bool, void *);
+
+/* src_upcall.c: events handed over by the helper the kernel runs. */
+int		 src_upcall_deliver(struct bus *, const struct request *);
 
 /* src_netlink.c */
 struct src_netlink;
@@ -169,6 +202,8 @@ struct src_netlink *src_netlink_create(struct event_base *, struct bus *,
 		    src_state_fn, void *);
 void		 src_netlink_free(struct src_netlink *);
 bool		 src_netlink_attached(const struct src_netlink *);
+void		 src_netlink_counters(const struct src_netlink *, uint64_t *,
+		    uint64_t *);
 int		 src_netlink_emit(const char *, const void *, size_t,
 		    uint64_t *, char *, size_t, void *);
 

@@ -114,3 +114,38 @@ log_lifecycle(const char *what, const char *fmt, ...)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
 	errno = saved;
 }
+
+/*
+ * One event as a structured journal entry, so that
+ * `journalctl -u kuifd KUIF_EVENT=netdev.up` finds it.
+ */
+void
+log_event(const struct event *ev)
+{
+	char payload[KUIF_PAYLOAD_MAX + 1];
+	size_t i;
+	int saved = errno;
+
+	for (i = 0; i < ev->len; i++) {
+		unsigned char ch = ev->payload[i];
+
+		payload[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+	}
+	payload[ev->len] = '\0';
+	if (log_to_journal)
+		sd_journal_send("MESSAGE=event %s seq %llu kseq %llu from %s: %s",
+		    ev->name, (unsigned long long)ev->seq,
+		    (unsigned long long)ev->kseq, ev->source, payload,
+		    "PRIORITY=%d", LOG_INFO,
+		    "KUIF_EVENT=%s", ev->name,
+		    "KUIF_SEQ=%llu", (unsigned long long)ev->seq,
+		    "KUIF_KSEQ=%llu", (unsigned long long)ev->kseq,
+		    "KUIF_SOURCE=%s", ev->source,
+		    "KUIF_PAYLOAD=%s", payload,
+		    "SYSLOG_IDENTIFIER=%s", log_ident, NULL);
+	else if (log_verbose)
+		fprintf(stderr, "%s: event %s seq %llu kseq %llu from %s: %s\n",
+		    log_ident, ev->name, (unsigned long long)ev->seq,
+		    (unsigned long long)ev->kseq, ev->source, payload);
+	errno = saved;
+}

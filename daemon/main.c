@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <systemd/sd-daemon.h>
 
 #include "kuifd.h"
@@ -24,6 +25,7 @@ struct kuifd {
 	struct src_netlink	*netlink;
 	struct event		*ev_watchdog;
 	bool			 ready;
+	uint64_t		 upcalls;
 };
 
 static void
@@ -62,6 +64,31 @@ kuifd_source_state(const char *source, bool up, void *arg)
 		kuifd_status(k);
 }
 
+static int
+kuifd_upcall(const struct request *req, void *arg)
+{
+	struct kuifd *k = arg;
+
+	k->upcalls++;
+	return src_upcall_deliver(k->bus, req);
+}
+
+static json_t *
+kuifd_source_stats(void *arg)
+{
+	struct kuifd *k = arg;
+	uint64_t received, overruns;
+
+	src_netlink_counters(k->netlink, &received, &overruns);
+	return json_pack("{s:{s:b, s:I, s:I}, s:{s:I}}",
+	    "netlink",
+	    "attached", src_netlink_attached(k->netlink),
+	    "received", (json_int_t)received,
+	    "overruns", (json_int_t)overruns,
+	    "upcall",
+	    "received", (json_int_t)k->upcalls);
+}
+
 static void
 kuifd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -75,8 +102,13 @@ kuifd_on_signal(evutil_socket_t sig, short what, void *arg)
 		config_defaults(&conf);
 		if (config_load(k->conf_path, &conf) == 0) {
 			server_reconfigure(k->server, &conf);
+			if (conf.history != k->conf.history ||
+			    conf.reorder_ms != k->conf.reorder_ms)
+				log_warnx("history and reorder_ms take effect "
+				    "at the next start");
 			config_free(&k->conf);
 			k->conf = conf;
+			bus_set_journal(k->bus, &k->conf.journal);
 			log_lifecycle("reload", "configuration %s reloaded",
 			    k->conf_path);
 		} else {
@@ -185,10 +217,12 @@ main(int argc, char **argv)
 			fatalx("cannot handle signal %d", sigs[i]);
 	}
 
-	k.bus = bus_create();
+	k.bus = bus_create(k.base, k.conf.history, k.conf.reorder_ms);
+	bus_set_journal(k.bus, &k.conf.journal);
 	k.server = server_create(k.base, k.bus, &k.conf);
 	if (k.server == NULL)
 		fatalx("cannot open the client socket");
+	server_set_hooks(k.server, kuifd_upcall, kuifd_source_stats, &k);
 	log_lifecycle("start", "kuifd %s starting (pid %d)", KUIFD_VERSION,
 	    (int)getpid());
 	k.netlink = src_netlink_create(k.base, k.bus, kuifd_source_state, &k);

@@ -23,15 +23,18 @@ static const struct {
 	{ "stats", REQ_STATS },
 	{ "ping", REQ_PING },
 	{ "emit", REQ_EMIT },
+	{ "upcall", REQ_UPCALL },
 };
 
 /* Only these keys are allowed for each op: typos are errors, not no-ops. */
-static const char *const request_keys[][4] = {
+static const char *const request_keys[][6] = {
 	[REQ_SUBSCRIBE] = { "filter", "since", NULL },
 	[REQ_UNSUBSCRIBE] = { NULL },
 	[REQ_STATS] = { NULL },
 	[REQ_PING] = { "id", NULL },
 	[REQ_EMIT] = { "event", "payload", NULL },
+	[REQ_UPCALL] = { "kseq", "time_ns", "event", "payload", "payload_hex",
+	    NULL },
 };
 
 static int
@@ -128,6 +131,54 @@ fail:
 }
 
 static int
+parse_u64(json_t *obj, const char *key, uint64_t *out, char *err,
+    size_t errlen)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		PERR("%s must be a non-negative integer", key);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+fail:
+	return -1;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int
+parse_payload_hex(json_t *v, struct request *req, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+	size_t i, n;
+
+	if (s == NULL)
+		PERR("payload_hex must be a string");
+	n = json_string_length(v);
+	if (n % 2 != 0 || n / 2 > sizeof(req->payload))
+		PERR("payload_hex must hold an even number of digits, at most "
+		    "%d bytes", KUIF_PAYLOAD_MAX);
+	for (i = 0; i < n; i += 2) {
+		if (hexval(s[i]) < 0 || hexval(s[i + 1]) < 0)
+			PERR("payload_hex may hold only [0-9a-f]");
+		req->payload[i / 2] = (uint8_t)(hexval(s[i]) << 4 |
+		    hexval(s[i + 1]));
+	}
+	req->payload_len = n / 2;
+	return 0;
+fail:
+	return -1;
+}
+
+static int
 parse_emit(json_t *obj, struct request *req, char *err, size_t errlen)
 {
 	json_t *ev = json_object_get(obj, "event");
@@ -136,7 +187,8 @@ parse_emit(json_t *obj, struct request *req, char *err, size_t errlen)
 	size_t i, n;
 
 	if (name == NULL)
-		PERR("emit needs \"event\", a string");
+		PERR("%s needs \"event\", a string", req->op == REQ_EMIT ?
+		    "emit" : "upcall");
 	n = json_string_length(ev);
 	if (n == 0 || n >= sizeof(req->event))
 		PERR("event name must be 1 to %d bytes",
@@ -160,6 +212,27 @@ parse_emit(json_t *obj, struct request *req, char *err, size_t errlen)
 		req->payload_len = json_string_length(pl);
 		memcpy(req->payload, json_string_value(pl), req->payload_len);
 	}
+	return 0;
+fail:
+	return -1;
+}
+
+static int
+parse_upcall(json_t *obj, struct request *req, char *err, size_t errlen)
+{
+	json_t *hex = json_object_get(obj, "payload_hex");
+
+	if (parse_u64(obj, "kseq", &req->kseq, err, errlen) == -1 ||
+	    parse_u64(obj, "time_ns", &req->time_ns, err, errlen) == -1)
+		return -1;
+	if (req->kseq == 0)
+		PERR("kseq must be positive");
+	if (hex != NULL && json_object_get(obj, "payload") != NULL)
+		PERR("give payload or payload_hex, not both");
+	if (parse_emit(obj, req, err, errlen) == -1)
+		return -1;
+	if (hex != NULL)
+		return parse_payload_hex(hex, req, err, errlen);
 	return 0;
 fail:
 	return -1;
@@ -207,6 +280,9 @@ request_parse(const char *line, size_t len, struct request *req, char *err,
 		break;
 	case REQ_EMIT:
 		rc = parse_emit(obj, req, err, errlen);
+		break;
+	case REQ_UPCALL:
+		rc = parse_upcall(obj, req, err, errlen);
 		break;
 	case REQ_PING:
 		id = json_object_get(obj, "id");
@@ -262,11 +338,16 @@ proto_pong(const char *id, size_t *lenp)
 	return json_line(obj, lenp);
 }
 
+/* seq 0: a loss that concerns one client only, outside the history. */
 char *
-proto_lost(uint64_t count, const char *reason, size_t *lenp)
+proto_lost(uint64_t seq, uint64_t count, const char *reason, size_t *lenp)
 {
-	return json_line(json_pack("{s:s, s:I, s:s}", "type", "lost",
-	    "count", (json_int_t)count, "reason", reason), lenp);
+	if (seq == 0)
+		return json_line(json_pack("{s:s, s:I, s:s}", "type", "lost",
+		    "count", (json_int_t)count, "reason", reason), lenp);
+	return json_line(json_pack("{s:s, s:I, s:I, s:s}", "type", "lost",
+	    "seq", (json_int_t)seq, "count", (json_int_t)count, "reason",
+	    reason), lenp);
 }
 
 char *

@@ -20,6 +20,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <jansson.h>
 #include <systemd/sd-daemon.h>
 #include <sys/queue.h>
 
@@ -41,9 +42,17 @@ struct client {
 	bool			 lingering;	/* shut down for writing */
 	bool			 freeing;	/* free is scheduled */
 	struct filter		 filter;
+	/*
+	 * The next seq this subscriber is due. A live subscriber gets each
+	 * record as it is published; one that asked for old records, or
+	 * whose output filled up, replays from the history as its output
+	 * drains, and is live again once it has caught up.
+	 */
+	uint64_t		 cursor;
+	bool			 replaying;
+	const char		*lag_reason;	/* if it falls out of history */
 	uint64_t		 sent;
 	uint64_t		 dropped;
-	uint64_t		 pending_lost;	/* dropped, not yet reported */
 };
 TAILQ_HEAD(client_list, client);
 
@@ -58,7 +67,11 @@ struct server {
 	unsigned int		 next_id;
 	unsigned int		 max_clients;
 	size_t			 client_buffer;
+	struct timeval		 client_timeout;
 	gid_t			 kuif_gid;	/* (gid_t)-1 if no such group */
+	server_upcall_fn	 upcall;
+	server_stats_fn		 stats;
+	void			*hook_arg;
 };
 
 static void server_client_close(struct client *);
@@ -123,64 +136,150 @@ blob_cleanup(const void *data, size_t len, void *arg)
 	blob_unref(arg);
 }
 
+static size_t
+server_client_queued(struct client *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+/* Queues a shared record without copying it. */
 static void
-server_client_queue(struct client *c, struct blob *b)
+server_client_queue(struct client *c, const struct bus_record *r)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t queued = evbuffer_get_length(out);
 
-	if (queued + b->len > c->server->client_buffer) {
-		c->dropped++;
-		c->pending_lost++;
+	if (r->is_event && !filter_match(&c->filter, r->source, r->name))
 		return;
-	}
-	if (c->pending_lost > 0) {
-		server_client_send(c, proto_lost(c->pending_lost,
-		    "slow_consumer", NULL));
-		c->pending_lost = 0;
-	}
-	blob_ref(b);
-	if (evbuffer_add_reference(out, b->data, b->len, blob_cleanup, b)
-	    == -1) {
-		blob_unref(b);
+	blob_ref(r->blob);
+	if (evbuffer_add_reference(out, r->blob->data, r->blob->len,
+	    blob_cleanup, r->blob) == -1) {
+		blob_unref(r->blob);
 		c->dropped++;
-		c->pending_lost++;
 		return;
 	}
 	c->sent++;
 }
 
-/* The bus's sink: ev is NULL for records that pass every filter. */
+/*
+ * Sends from the history while the output has room. Records that fell out
+ * of the history meanwhile are lost to this client: it is told how many.
+ */
 static void
-server_broadcast(const struct event *ev, struct blob *b, void *arg)
+server_client_replay(struct client *c)
+{
+	struct bus *bus = c->server->bus;
+	const struct bus_record *r;
+	uint64_t oldest;
+	size_t room = c->server->client_buffer / 2;
+
+	while (c->replaying && !c->closing) {
+		if (c->cursor > bus_seq(bus)) {
+			c->replaying = false;
+			break;
+		}
+		oldest = bus_history_oldest(bus);
+		if (c->cursor < oldest) {
+			c->dropped += oldest - c->cursor;
+			server_client_send(c, proto_lost(0, oldest - c->cursor,
+			    c->lag_reason, NULL));
+			c->cursor = oldest;
+			continue;
+		}
+		r = bus_history_get(bus, c->cursor);
+		if (server_client_queued(c) + r->blob->len > room)
+			break;
+		server_client_queue(c, r);
+		c->cursor++;
+	}
+}
+
+/* The bus's sink: a record was just published. */
+static void
+server_broadcast(const struct bus_record *r, void *arg)
 {
 	struct server *srv = arg;
 	struct client *c;
 
 	TAILQ_FOREACH(c, &srv->clients, entry) {
-		if (!c->subscribed || c->closing)
+		if (!c->subscribed || c->closing || c->replaying)
 			continue;
-		if (ev != NULL && !filter_match(&c->filter, ev))
+		if (server_client_queued(c) + r->blob->len >
+		    srv->client_buffer) {
+			/* Too slow for live delivery: catch up from history. */
+			c->replaying = true;
+			c->lag_reason = "slow_consumer";
+			c->cursor = r->seq;
 			continue;
-		server_client_queue(c, b);
+		}
+		server_client_queue(c, r);
+		c->cursor = r->seq + 1;
+	}
+}
+
+static void
+server_client_subscribe(struct client *c, struct request *req)
+{
+	struct bus *bus = c->server->bus;
+
+	filter_move(&c->filter, &req->filter);
+	c->subscribed = true;
+	server_client_send(c, proto_subscribed(bus_seq(bus), NULL));
+	if (req->has_since && req->since < bus_seq(bus)) {
+		c->cursor = req->since + 1;
+		c->replaying = true;
+		c->lag_reason = "history";
+		server_client_replay(c);
+	} else {
+		c->cursor = bus_seq(bus) + 1;
+		c->replaying = false;
 	}
 }
 
 static void
 server_client_stats(struct client *c)
 {
-	const struct bus_stats *bs = bus_stats(c->server->bus);
-	char buf[512];
+	struct server *srv = c->server;
+	const struct bus_stats *bs = bus_stats(srv->bus);
+	json_t *sources;
 
-	snprintf(buf, sizeof(buf), "{\"type\":\"stats\",\"seq\":%llu,"
-	    "\"clients\":%zu,\"bus\":{\"received\":%llu,\"published\":%llu,"
-	    "\"duplicates\":%llu,\"lost\":%llu},\"client\":{\"sent\":%llu,"
-	    "\"dropped\":%llu}}\n",
-	    (unsigned long long)bus_seq(c->server->bus), c->server->nclients,
-	    (unsigned long long)bs->received, (unsigned long long)bs->published,
-	    (unsigned long long)bs->duplicates, (unsigned long long)bs->lost,
-	    (unsigned long long)c->sent, (unsigned long long)c->dropped);
-	bufferevent_write(c->bev, buf, strlen(buf));
+	sources = srv->stats != NULL ? srv->stats(srv->hook_arg) : NULL;
+	server_client_send(c, json_line(json_pack(
+	    "{s:s, s:I, s:I, s:i, s:{s:I, s:I, s:I, s:I}, s:o,"
+	    " s:{s:i, s:I, s:I, s:I, s:b}}",
+	    "type", "stats",
+	    "seq", (json_int_t)bus_seq(srv->bus),
+	    "history_oldest", (json_int_t)bus_history_oldest(srv->bus),
+	    "clients", (int)srv->nclients,
+	    "bus",
+	    "received", (json_int_t)bs->received,
+	    "published", (json_int_t)bs->published,
+	    "duplicates", (json_int_t)bs->duplicates,
+	    "lost", (json_int_t)bs->lost,
+	    "sources", sources != NULL ? sources : json_object(),
+	    "client",
+	    "id", (int)c->id,
+	    "sent", (json_int_t)c->sent,
+	    "dropped", (json_int_t)c->dropped,
+	    "queued", (json_int_t)server_client_queued(c),
+	    "replaying", c->replaying), NULL));
+}
+
+/* Only root may hand over events, as only the kernel's helper should. */
+static void
+server_client_upcall(struct client *c, const struct request *req)
+{
+	if (c->uid != 0) {
+		server_client_error(c, "permission_denied",
+		    "upcall is for the helper the kernel runs, as root");
+		return;
+	}
+	if (c->server->upcall == NULL ||
+	    c->server->upcall(req, c->server->hook_arg) == -1) {
+		server_client_error(c, "unavailable", "upcalls are not taken");
+		return;
+	}
+	server_client_send(c, json_line(json_pack("{s:s, s:I}", "type",
+	    "accepted", "kseq", (json_int_t)req->kseq), NULL));
 }
 
 static void
@@ -217,13 +316,11 @@ server_client_request(struct client *c, const char *line, size_t n)
 	}
 	switch (req.op) {
 	case REQ_SUBSCRIBE:
-		filter_move(&c->filter, &req.filter);
-		c->subscribed = true;
-		server_client_send(c, proto_subscribed(bus_seq(c->server->bus),
-		    NULL));
+		server_client_subscribe(c, &req);
 		break;
 	case REQ_UNSUBSCRIBE:
 		c->subscribed = false;
+		c->replaying = false;
 		filter_clear(&c->filter);
 		break;
 	case REQ_STATS:
@@ -234,6 +331,9 @@ server_client_request(struct client *c, const char *line, size_t n)
 		break;
 	case REQ_EMIT:
 		server_client_emit(c, &req);
+		break;
+	case REQ_UPCALL:
+		server_client_upcall(c, &req);
 		break;
 	}
 	request_free(&req);
@@ -290,14 +390,18 @@ server_client_linger(struct client *c)
 	bufferevent_enable(c->bev, EV_READ);
 }
 
+/* The output drained below its low watermark. */
 static void
 server_client_write(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
-	(void)bev;
-	if (c->closing)
-		server_client_linger(c);
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			server_client_linger(c);
+		return;
+	}
+	server_client_replay(c);
 }
 
 static void
@@ -306,7 +410,12 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 	struct client *c = arg;
 
 	(void)bev;
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+	if (what & BEV_EVENT_TIMEOUT && what & BEV_EVENT_WRITING) {
+		log_warnx("client %u (uid %u pid %d) disconnected: read nothing "
+		    "for %ld s", c->id, (unsigned)c->uid, (int)c->pid,
+		    (long)c->server->client_timeout.tv_sec);
+		server_client_free_later(c);
+	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		server_client_free_later(c);
 	} else if (what & BEV_EVENT_EOF) {
 		/* Half-closed: a subscriber may still want its events. */
@@ -322,6 +431,7 @@ static void
 server_client_close(struct client *c)
 {
 	c->closing = true;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		server_client_linger(c);
 }
@@ -384,8 +494,11 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	srv->nclients++;
 	bufferevent_setcb(c->bev, server_client_read, server_client_write,
 	    server_client_event, c);
-	/* Bound what a client can make us buffer from it. */
+	/* Bound what a client can make us buffer from it; refill its
+	 * output from the history when a quarter is left. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, KUIFD_MAX_LINE + 1);
+	bufferevent_setwatermark(c->bev, EV_WRITE, srv->client_buffer / 4, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 
 	server_client_send(c, proto_hello(bus_seq(srv->bus), NULL));
@@ -537,6 +650,17 @@ server_reconfigure(struct server *srv, const struct config *conf)
 {
 	srv->max_clients = conf->max_clients;
 	srv->client_buffer = conf->client_buffer;
+	srv->client_timeout.tv_sec = (time_t)conf->client_timeout;
+	srv->client_timeout.tv_usec = 0;
+}
+
+void
+server_set_hooks(struct server *srv, server_upcall_fn upcall,
+    server_stats_fn stats, void *arg)
+{
+	srv->upcall = upcall;
+	srv->stats = stats;
+	srv->hook_arg = arg;
 }
 
 size_t

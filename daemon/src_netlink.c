@@ -45,6 +45,14 @@ static struct nla_policy src_netlink_policy[KUIF_A_MAX + 1] = {
 				    .maxlen = KUIF_PAYLOAD_MAX },
 };
 
+void
+src_netlink_counters(const struct src_netlink *src, uint64_t *received,
+    uint64_t *overruns)
+{
+	*received = src->received;
+	*overruns = src->overruns;
+}
+
 bool
 src_netlink_attached(const struct src_netlink *src)
 {

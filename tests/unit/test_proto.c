@@ -187,9 +187,13 @@ test_records(void **state)
 	assert_string_equal(s, "{\"type\":\"error\",\"code\":\"bad_request\","
 	    "\"message\":\"quote \\\" here\"}\n");
 	free(s);
-	s = proto_lost(3, "slow_consumer", NULL);
+	s = proto_lost(0, 3, "slow_consumer", NULL);
 	assert_string_equal(s, "{\"type\":\"lost\",\"count\":3,"
 	    "\"reason\":\"slow_consumer\"}\n");
+	free(s);
+	s = proto_lost(9, 2, "missed", NULL);
+	assert_string_equal(s, "{\"type\":\"lost\",\"seq\":9,\"count\":2,"
+	    "\"reason\":\"missed\"}\n");
 	free(s);
 }
 
