@@ -64,6 +64,13 @@ $(BUILD)/%.o: %.c $(HEADERS)
 $(BUILD)/kuifd: $(DAEMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
 
+# kuifd with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer,
+# for the host integration tests.
+SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+$(BUILD)/asan/kuifd: $(DAEMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(DAEMON_SRCS) $(LDLIBS_DAEMON)
+
 $(BUILD)/kuifctl: $(BUILD)/clients/kuifctl/kuifctl.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CTL)
 
@@ -142,10 +149,10 @@ deps:
 check: deps
 	$(MAKE) check-run WERROR=-Werror
 
-check-run: all $(UNIT_TESTS)
+check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd
 	./scripts/check.sh $(KVERS:%=--kernel %)
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd
 	./scripts/check.sh --unit-only
 
 vm: all

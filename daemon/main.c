@@ -197,6 +197,7 @@ main(int argc, char **argv)
 		fatalx("bad configuration %s", k.conf_path);
 	if (check_only) {
 		printf("configuration OK\n");
+		config_free(&k.conf);
 		return 0;
 	}
 	if (k.conf.verbose)

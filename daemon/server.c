@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,20 @@ server_client_subscribe(struct client *c, struct request *req)
 	}
 }
 
+/* Clients being closed do not count against the limit. */
+static size_t
+server_active_clients(const struct server *srv)
+{
+	const struct client *c;
+	size_t n = 0;
+
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (!c->closing)
+			n++;
+	}
+	return n;
+}
+
 static void
 server_client_stats(struct client *c)
 {
@@ -249,7 +264,7 @@ server_client_stats(struct client *c)
 	    "type", "stats",
 	    "seq", (json_int_t)bus_seq(srv->bus),
 	    "history_oldest", (json_int_t)bus_history_oldest(srv->bus),
-	    "clients", (int)srv->nclients,
+	    "clients", (int)server_active_clients(srv),
 	    "bus",
 	    "received", (json_int_t)bs->received,
 	    "published", (json_int_t)bs->published,
@@ -404,6 +419,14 @@ server_client_write(struct bufferevent *bev, void *arg)
 	server_client_replay(c);
 }
 
+static bool
+server_client_hung_up(struct client *c)
+{
+	struct pollfd pfd = { bufferevent_getfd(c->bev), POLLOUT, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
 static void
 server_client_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -418,8 +441,9 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		server_client_free_later(c);
 	} else if (what & BEV_EVENT_EOF) {
-		/* Half-closed: a subscriber may still want its events. */
-		if (c->subscribed && !c->closing)
+		/* Half-closed (shutdown for writing), a subscriber may still
+		 * want its events; gone entirely, it hangs up both ways. */
+		if (c->subscribed && !c->closing && !server_client_hung_up(c))
 			bufferevent_disable(c->bev, EV_READ);
 		else
 			server_client_free_later(c);
@@ -502,7 +526,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 
 	server_client_send(c, proto_hello(bus_seq(srv->bus), NULL));
-	if (srv->nclients > srv->max_clients) {
+	if (server_active_clients(srv) > srv->max_clients) {
 		log_warnx("client %u (uid %u) refused: %u clients connected",
 		    c->id, (unsigned)c->uid, srv->max_clients);
 		server_client_error(c, "too_many_clients",

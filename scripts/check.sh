@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run every test: unit tests on the host, sparse on the module, then the
-# VM suite on each kernel. Ends with "N passed, N failed".
+# Run every test: unit tests and kuifd's socket tests on the host, sparse on
+# the module, then the VM suite on each kernel. Ends with "N passed, N failed".
 #
 #   check.sh [--unit-only] [--kernel KVER]...
 set -u
@@ -46,6 +46,19 @@ for t in "${units[@]}"; do
 		[ $n -eq 0 ] && fail "unit.$name" "ran no test (exit $rc)"
 	fi
 done
+
+# kuifd over its real socket, built with ASan/UBSan/LeakSanitizer.
+if [ -x build/asan/kuifd ]; then
+	while read -r verdict name rest; do
+		case "$verdict" in
+		PASS) pass "host.$name" ;;
+		FAIL) fail "host.$name" "$rest" ;;
+		esac
+	done < <(python3 tests/host/test_kuifd.py build/asan/kuifd build/kuifd 2>build/host-tests.log)
+	[ -s build/host-tests.log ] && sed 's/^/    /' build/host-tests.log | tail -n 40
+else
+	fail host.built "build/asan/kuifd is missing (make check builds it)"
+fi
 
 if [ $unit_only -eq 0 ]; then
 	# sparse on the module, for every kernel built.

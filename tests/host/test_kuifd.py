@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Host integration tests of kuifd over its real socket.
+
+Runs a sanitizer build of kuifd (ASan + UBSan + LeakSanitizer) on the host,
+where no kuif module exists: events are handed over the way the kernel's
+upcall helper does it ({"op":"upcall",...} as root), so the bus, the
+history, the server and the protocol are exercised for real. Prints one
+"PASS name" or "FAIL name: why" line per test.
+
+usage: test_kuifd.py PATH-TO-KUIFD
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+KUIFD = sys.argv[1] if len(sys.argv) > 1 else "build/asan/kuifd"
+# Memory is measured on the plain build: ASan's quarantine and shadow
+# memory would swamp what kuifd itself holds.
+PLAIN = sys.argv[2] if len(sys.argv) > 2 else "build/kuifd"
+RESULTS = []
+
+
+class Kuifd:
+    """One kuifd process with its own socket and configuration."""
+
+    def __init__(self, conf="", binary=None):
+        self.dir = tempfile.mkdtemp(prefix="kuifd-test-")
+        self.sock = os.path.join(self.dir, "kuifd.sock")
+        self.conf = os.path.join(self.dir, "kuifd.conf")
+        self.log = os.path.join(self.dir, "kuifd.log")
+        self.write_conf(conf)
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=99"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=98"
+        self.proc = subprocess.Popen(
+            [binary or KUIFD, "-c", self.conf, "-s", self.sock],
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=env)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise AssertionError("kuifd did not start: " + self.logtext())
+            time.sleep(0.02)
+
+    def write_conf(self, conf):
+        with open(self.conf, "w") as f:
+            f.write(conf)
+
+    def logtext(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def fds(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def stop(self):
+        """SIGTERM; the exit must be clean and the sanitizers silent."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise AssertionError("kuifd ignored SIGTERM")
+        log = self.logtext()
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert bad not in log, "sanitizer report:\n" + log[-3000:]
+        assert self.proc.returncode == 0, \
+            f"exit status {self.proc.returncode}: {log[-2000:]}"
+
+
+class Client:
+    def __init__(self, kuifd, hello=True):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.connect(kuifd.sock)
+        self.buf = b""
+        if hello:
+            h = self.recv()
+            assert h["type"] == "hello", h
+
+    def send(self, obj):
+        line = obj if isinstance(obj, (bytes, str)) else json.dumps(obj)
+        if isinstance(line, str):
+            line = line.encode()
+        self.s.sendall(line + b"\n")
+
+    def recv(self, timeout=10):
+        self.s.settimeout(timeout)
+        while b"\n" not in self.buf:
+            data = self.s.recv(65536)
+            if not data:
+                raise EOFError("connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def request(self, obj):
+        self.send(obj)
+        return self.recv()
+
+    def closed(self, timeout=5):
+        """True when the server closed the connection (EOF)."""
+        self.s.settimeout(timeout)
+        try:
+            while True:
+                data = self.s.recv(65536)
+                if not data:
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.s.close()
+
+
+def upcall(c, kseq, event="test.event", payload="p"):
+    return c.request({"op": "upcall", "kseq": kseq, "time_ns": kseq * 1000,
+                      "event": event, "payload": payload})
+
+
+def inject(k, kseqs, event="test.event", payload="p"):
+    """Hands events over as the kernel's helper does, pipelined."""
+    c = Client(k)
+    for n in kseqs:
+        c.send({"op": "upcall", "kseq": n, "time_ns": n * 1000,
+                "event": event, "payload": payload})
+    for n in kseqs:
+        r = c.recv()
+        assert r == {"type": "accepted", "kseq": n}, r
+    c.close()
+
+
+def subscribe(k, **req):
+    c = Client(k)
+    r = c.request(dict({"op": "subscribe"}, **req))
+    assert r["type"] == "subscribed", r
+    return c
+
+
+def test(fn):
+    name = fn.__name__
+    try:
+        fn()
+        RESULTS.append(("PASS", name, ""))
+        print(f"PASS {name}", flush=True)
+    except Exception as e:  # noqa: BLE001 - a test failure of any kind
+        why = f"{type(e).__name__}: {e}".replace("\n", " ")[:400]
+        RESULTS.append(("FAIL", name, why))
+        print(f"FAIL {name}: {why}", flush=True)
+        traceback.print_exc(file=sys.stderr)
+    return fn
+
+
+@test
+def test_hello_ping_and_clean_exit():
+    k = Kuifd()
+    c = Client(k, hello=False)
+    h = c.recv()
+    assert set(h) == {"type", "version", "server", "seq"}, h
+    assert h["version"] == 1 and h["server"].startswith("kuifd "), h
+    assert c.request({"op": "ping", "id": [1, "x"]}) == \
+        {"type": "pong", "id": [1, "x"]}
+    c.close()
+    k.stop()
+    assert not os.path.exists(k.sock), "socket left behind"
+
+
+@test
+def test_bad_requests_get_errors_and_connection_stays():
+    k = Kuifd()
+    c = Client(k)
+    for bad in [b"{", b"[]", b'{"op":"nope"}', b'{"op":"ping","x":1}',
+                b'{"op":"subscribe","since":"a"}', b"\xff\xfe",
+                b'{"op":"emit","event":"BAD"}']:
+        r = c.request(bad)
+        assert r["type"] == "error" and r["code"] == "bad_request", (bad, r)
+    assert c.request({"op": "ping"}) == {"type": "pong"}
+    k.stop()
+
+
+@test
+def test_oversized_line_is_refused_and_closed():
+    k = Kuifd()
+    c = Client(k)
+    c.s.sendall(b"a" * (64 * 1024 + 10))
+    r = c.recv()
+    assert r["type"] == "error" and r["code"] == "line_too_long", r
+    assert c.closed(), "connection not closed"
+    # A line of exactly 64 KiB is still a request (a bad one).
+    c = Client(k)
+    c.send(b"b" * (64 * 1024))
+    r = c.recv()
+    assert r["code"] == "bad_request", r
+    k.stop()
+
+
+@test
+def test_client_limit():
+    k = Kuifd("[server]\nmax_clients = 3\n")
+    cs = [Client(k) for _ in range(3)]
+    extra = Client(k)
+    r = extra.recv()
+    assert r["type"] == "error" and r["code"] == "too_many_clients", r
+    assert extra.closed()
+    cs[0].close()
+    time.sleep(0.2)
+    again = Client(k)
+    assert again.request({"op": "ping"})["type"] == "pong"
+    k.stop()
+
+
+@test
+def test_upcall_event_reaches_subscribers_once():
+    k = Kuifd()
+    a = subscribe(k)
+    b = subscribe(k, filter={"event": ["net*"]})
+    inj = Client(k)
+    assert upcall(inj, 7, "netdev.up", "eth0")["type"] == "accepted"
+    assert upcall(inj, 7, "netdev.up", "eth0")["type"] == "accepted"
+    assert upcall(inj, 8, "chardev.write", "x")["type"] == "accepted"
+    e = a.recv()
+    assert e["type"] == "event" and e["kseq"] == 7 and e["seq"] == 1, e
+    assert e["source"] == "upcall" and e["event"] == "netdev.up", e
+    assert e["data"] == {"payload": "eth0"}, e
+    assert e["time"] == "1970-01-01T00:00:00.000007000Z", e
+    assert a.recv()["kseq"] == 8          # the duplicate 7 never came
+    assert b.recv()["kseq"] == 7
+    st = a.request({"op": "stats"})
+    assert st["bus"]["received"] == 3 and st["bus"]["published"] == 2, st
+    assert st["bus"]["duplicates"] == 1, st
+    assert st["sources"]["upcall"]["received"] == 3, st
+    # b filtered chardev.write out: its next record is the pong.
+    assert b.request({"op": "ping"})["type"] == "pong"
+    k.stop()
+
+
+@test
+def test_gap_becomes_lost_record_after_reorder_window():
+    k = Kuifd("[events]\nreorder_ms = 50\n")
+    a = subscribe(k)
+    inject(k, [1, 2, 6])
+    got = [a.recv() for _ in range(4)]
+    assert [g.get("kseq") for g in got] == [1, 2, None, 6], got
+    assert got[2] == {"type": "lost", "seq": 3, "count": 3,
+                      "reason": "missed"}, got
+    k.stop()
+
+
+@test
+def test_since_replays_history_then_live():
+    k = Kuifd()
+    inject(k, range(1, 11))
+    c = subscribe(k, since=3)
+    got = [c.recv() for _ in range(7)]
+    assert [g["seq"] for g in got] == list(range(4, 11)), got
+    inject(k, [11])
+    assert c.recv()["seq"] == 11
+    k.stop()
+
+
+@test
+def test_since_older_than_history_reports_loss():
+    k = Kuifd("[events]\nhistory = 16\n")
+    inject(k, range(1, 41))
+    c = subscribe(k, since=0)
+    first = c.recv()
+    assert first == {"type": "lost", "count": 24, "reason": "history"}, first
+    got = [c.recv() for _ in range(16)]
+    assert [g["seq"] for g in got] == list(range(25, 41)), got
+    k.stop()
+
+
+@test
+def test_filters_by_source_and_glob():
+    k = Kuifd()
+    c = subscribe(k, filter={"source": ["upcall"],
+                             "event": ["module.*", "x.[ab]"]})
+    none = subscribe(k, filter={"source": ["netlink"]})
+    inject(k, [1], "netdev.up")
+    inject(k, [2], "module.load")
+    inject(k, [3], "x.c")
+    inject(k, [4], "x.b")
+    assert [c.recv()["kseq"] for _ in range(2)] == [2, 4]
+    assert none.request({"op": "ping"})["type"] == "pong"
+    k.stop()
+
+
+@test
+def test_slow_subscriber_is_bounded_and_told_what_it_lost():
+    k = Kuifd("[server]\nclient_buffer = 65536\n[events]\nhistory = 1024\n",
+              binary=PLAIN)
+    slow = subscribe(k)
+    slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    base = k.rss_kib()
+    total = 20000
+    inject(k, range(1, total + 1), payload="x" * 200)
+    grown = k.rss_kib() - base
+    assert grown < 32 * 1024, f"kuifd grew by {grown} KiB"
+    seen = lost = 0
+    last = 0
+    while seen + lost < total:
+        r = slow.recv()
+        if r["type"] == "lost":
+            assert r["reason"] == "slow_consumer", r
+            lost += r["count"]
+        else:
+            assert r["kseq"] > last, (r, last)
+            last = r["kseq"]
+            seen += 1
+    assert seen + lost == total and lost > 0 and seen >= 1024, (seen, lost)
+    k.stop()
+
+
+@test
+def test_client_that_never_reads_is_disconnected():
+    k = Kuifd("[server]\nclient_timeout = 1\nclient_buffer = 65536\n")
+    stuck = subscribe(k)
+    stuck.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    fds = k.fds()
+    inject(k, range(1, 3001), payload="y" * 200)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if k.fds() < fds:
+            break
+        time.sleep(0.2)
+    assert k.fds() < fds, "stuck client still connected"
+    assert "read nothing for 1 s" in k.logtext(), k.logtext()[-500:]
+    k.stop()
+
+
+@test
+def test_many_clients_come_and_go_without_leaks():
+    k = Kuifd("[server]\nmax_clients = 1000\n")
+    fds = k.fds()
+    for round_ in range(3):
+        cs = [subscribe(k, filter={"event": ["t.*"]}) for _ in range(200)]
+        inject(k, [round_ + 1], "t.x")
+        for c in cs[::2]:
+            assert c.recv()["kseq"] == round_ + 1
+        for c in cs:
+            c.close()
+    time.sleep(0.5)
+    assert k.fds() == fds, f"fds {fds} -> {k.fds()}"
+    k.stop()
+
+
+@test
+def test_half_closed_subscriber_still_gets_events():
+    k = Kuifd()
+    c = subscribe(k)
+    c.s.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    inject(k, [1, 2])
+    assert [c.recv()["kseq"] for _ in range(2)] == [1, 2]
+    k.stop()
+
+
+@test
+def test_emit_without_module_is_a_clear_error():
+    k = Kuifd()
+    c = Client(k)
+    r = c.request({"op": "emit", "event": "user.x", "payload": "p"})
+    assert r["type"] == "error" and r["code"] == "emit_failed", r
+    assert "not loaded" in r["message"], r
+    k.stop()
+
+
+@test
+def test_unprivileged_peer_cannot_connect():
+    k = Kuifd()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(k.sock)
+            os._exit(1)
+        except PermissionError:
+            os._exit(0)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0, f"child status {status}"
+    assert oct(os.stat(k.sock).st_mode & 0o777) == "0o660"
+    k.stop()
+
+
+@test
+def test_sighup_reload_keeps_clients_and_refuses_bad_config():
+    k = Kuifd("[server]\nmax_clients = 10\n")
+    c = subscribe(k)
+    second = Client(k)
+    k.write_conf("[server]\nmax_clients = oops\n")
+    k.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    assert "max_clients must be" in k.logtext()
+    assert c.request({"op": "ping"})["type"] == "pong"
+    k.write_conf("[server]\nmax_clients = 2\n")
+    k.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    other = Client(k)
+    r = other.recv()
+    assert r["code"] == "too_many_clients", r
+    assert c.request({"op": "ping"})["type"] == "pong"
+    assert second.request({"op": "ping"})["type"] == "pong"
+    k.stop()
+
+
+@test
+def test_bad_config_refuses_to_start():
+    d = tempfile.mkdtemp()
+    conf = os.path.join(d, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("[server]\nmax_clients = 1\nbogus = 2\n")
+    r = subprocess.run([KUIFD, "-n", "-c", conf], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode != 0
+    assert f"{conf}:3: unknown key \"bogus\"" in r.stderr, r.stderr
+    r = subprocess.run([KUIFD, "-n", "-c", "conf/kuifd.conf"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+
+
+failed = sum(1 for r in RESULTS if r[0] == "FAIL")
+print(f"host tests: {len(RESULTS) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
