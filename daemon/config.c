@@ -34,6 +34,7 @@ config_defaults(struct config *conf)
 	conf->client_timeout = 60;
 	conf->history = 4096;
 	conf->reorder_ms = 100;
+	conf->ring = 1;
 	conf->verbose = 0;
 	config_set_patterns(&conf->journal, CONFIG_JOURNAL_DEFAULT);
 }
@@ -167,6 +168,11 @@ config_handler(void *arg, const char *section, const char *key,
 			config_error(p, "[journal] events: at most %d patterns "
 			    "of at most %d bytes", FILTER_MAX_PATTERNS,
 			    FILTER_MAX_PATTERN_LEN);
+			return 0;
+		}
+	} else if (KEY("sources", "ring")) {
+		if (parse_bool(value, &c->ring) == -1) {
+			config_error(p, "[sources] ring must be yes or no");
 			return 0;
 		}
 	} else if (KEY("log", "verbose")) {

@@ -167,6 +167,7 @@ struct config {
 	size_t		 history;		/* records kept */
 	unsigned int	 reorder_ms;
 	struct filter	 journal;		/* events logged */
+	int		 ring;			/* use the mmap ring */
 	int		 verbose;
 };
 
@@ -192,6 +193,19 @@ size_t		 server_client_count(const struct server *);
 
 /* Sources report when they attach to or lose the kernel. */
 typedef void (*src_state_fn)(const char *, bool, void *);
+
+/* src_ring.c */
+struct src_ring;
+struct src_ring	*src_ring_create(struct event_base *, struct bus *,
+		    const char *);
+void		 src_ring_free(struct src_ring *);
+int		 src_ring_attach(struct src_ring *);
+void		 src_ring_detach(struct src_ring *);
+bool		 src_ring_attached(const struct src_ring *);
+void		 src_ring_counters(const struct src_ring *, uint64_t *,
+		    uint64_t *, uint64_t *);
+size_t		 src_ring_decode(const uint8_t *, uint32_t, uint64_t, uint64_t,
+		    struct event *, bool *);
 
 /* src_upcall.c: events handed over by the helper the kernel runs. */
 int		 src_upcall_deliver(struct bus *, const struct request *);

@@ -23,6 +23,7 @@ struct kuifd {
 	struct bus		*bus;
 	struct server		*server;
 	struct src_netlink	*netlink;
+	struct src_ring		*ring;		/* NULL: not configured */
 	struct event		*ev_watchdog;
 	bool			 ready;
 	uint64_t		 upcalls;
@@ -55,6 +56,11 @@ kuifd_source_state(const char *source, bool up, void *arg)
 	struct kuifd *k = arg;
 
 	(void)source;
+	/* The ring follows the module, which netlink sees come and go. */
+	if (k->ring != NULL && up)
+		src_ring_attach(k->ring);
+	else if (k->ring != NULL)
+		src_ring_detach(k->ring);
 	if (up && !k->ready && k->server != NULL) {
 		k->ready = true;
 		sd_notify(0, "READY=1");
@@ -77,16 +83,26 @@ static json_t *
 kuifd_source_stats(void *arg)
 {
 	struct kuifd *k = arg;
-	uint64_t received, overruns;
+	uint64_t received, overruns, dropped, malformed;
+	json_t *o;
 
 	src_netlink_counters(k->netlink, &received, &overruns);
-	return json_pack("{s:{s:b, s:I, s:I}, s:{s:I}}",
+	o = json_pack("{s:{s:b, s:I, s:I}, s:{s:I}}",
 	    "netlink",
 	    "attached", src_netlink_attached(k->netlink),
 	    "received", (json_int_t)received,
 	    "overruns", (json_int_t)overruns,
 	    "upcall",
 	    "received", (json_int_t)k->upcalls);
+	if (o != NULL && k->ring != NULL) {
+		src_ring_counters(k->ring, &received, &dropped, &malformed);
+		json_object_set_new(o, "ring", json_pack("{s:b, s:I, s:I, s:I}",
+		    "attached", src_ring_attached(k->ring),
+		    "received", (json_int_t)received,
+		    "kernel_dropped", (json_int_t)dropped,
+		    "malformed", (json_int_t)malformed));
+	}
+	return o;
 }
 
 static void
@@ -226,6 +242,8 @@ main(int argc, char **argv)
 	server_set_hooks(k.server, kuifd_upcall, kuifd_source_stats, &k);
 	log_lifecycle("start", "kuifd %s starting (pid %d)", KUIFD_VERSION,
 	    (int)getpid());
+	if (k.conf.ring)
+		k.ring = src_ring_create(k.base, k.bus, KUIF_DEVICE_PATH);
 	k.netlink = src_netlink_create(k.base, k.bus, kuifd_source_state, &k);
 	if (k.netlink == NULL)
 		fatalx("cannot open the netlink source");
@@ -239,6 +257,7 @@ main(int argc, char **argv)
 	if (k.ev_watchdog != NULL)
 		event_free(k.ev_watchdog);
 	src_netlink_free(k.netlink);
+	src_ring_free(k.ring);
 	server_free(k.server);
 	bus_free(k.bus);
 	config_free(&k.conf);
