@@ -35,6 +35,7 @@ config_defaults(struct config *conf)
 	conf->history = 4096;
 	conf->reorder_ms = 100;
 	conf->ring = 1;
+	conf->signal = 1;
 	conf->verbose = 0;
 	config_set_patterns(&conf->journal, CONFIG_JOURNAL_DEFAULT);
 }
@@ -173,6 +174,11 @@ config_handler(void *arg, const char *section, const char *key,
 	} else if (KEY("sources", "ring")) {
 		if (parse_bool(value, &c->ring) == -1) {
 			config_error(p, "[sources] ring must be yes or no");
+			return 0;
+		}
+	} else if (KEY("sources", "signal")) {
+		if (parse_bool(value, &c->signal) == -1) {
+			config_error(p, "[sources] signal must be yes or no");
 			return 0;
 		}
 	} else if (KEY("log", "verbose")) {

@@ -168,6 +168,7 @@ struct config {
 	unsigned int	 reorder_ms;
 	struct filter	 journal;		/* events logged */
 	int		 ring;			/* use the mmap ring */
+	int		 signal;		/* use real-time signals */
 	int		 verbose;
 };
 
@@ -206,6 +207,16 @@ void		 src_ring_counters(const struct src_ring *, uint64_t *,
 		    uint64_t *, uint64_t *);
 size_t		 src_ring_decode(const uint8_t *, uint32_t, uint64_t, uint64_t,
 		    struct event *, bool *);
+
+/* src_signal.c */
+struct src_signal;
+int		 src_signal_block(void);
+struct src_signal *src_signal_create(struct event_base *, struct bus *);
+void		 src_signal_free(struct src_signal *);
+void		 src_signal_register(struct src_signal *);
+void		 src_signal_lost(struct src_signal *);
+bool		 src_signal_attached(const struct src_signal *);
+uint64_t	 src_signal_received(const struct src_signal *);
 
 /* src_upcall.c: events handed over by the helper the kernel runs. */
 int		 src_upcall_deliver(struct bus *, const struct request *);

@@ -24,6 +24,7 @@ struct kuifd {
 	struct server		*server;
 	struct src_netlink	*netlink;
 	struct src_ring		*ring;		/* NULL: not configured */
+	struct src_signal	*signal;	/* NULL: not configured */
 	struct event		*ev_watchdog;
 	bool			 ready;
 	uint64_t		 upcalls;
@@ -61,6 +62,10 @@ kuifd_source_state(const char *source, bool up, void *arg)
 		src_ring_attach(k->ring);
 	else if (k->ring != NULL)
 		src_ring_detach(k->ring);
+	if (k->signal != NULL && up)
+		src_signal_register(k->signal);
+	else if (k->signal != NULL)
+		src_signal_lost(k->signal);
 	if (up && !k->ready && k->server != NULL) {
 		k->ready = true;
 		sd_notify(0, "READY=1");
@@ -94,6 +99,10 @@ kuifd_source_stats(void *arg)
 	    "overruns", (json_int_t)overruns,
 	    "upcall",
 	    "received", (json_int_t)k->upcalls);
+	if (o != NULL && k->signal != NULL)
+		json_object_set_new(o, "signal", json_pack("{s:b, s:I}",
+		    "attached", src_signal_attached(k->signal),
+		    "received", (json_int_t)src_signal_received(k->signal)));
 	if (o != NULL && k->ring != NULL) {
 		src_ring_counters(k->ring, &received, &dropped, &malformed);
 		json_object_set_new(o, "ring", json_pack("{s:b, s:I, s:I, s:I}",
@@ -244,6 +253,11 @@ main(int argc, char **argv)
 	    (int)getpid());
 	if (k.conf.ring)
 		k.ring = src_ring_create(k.base, k.bus, KUIF_DEVICE_PATH);
+	if (k.conf.signal) {
+		if (src_signal_block() == -1)
+			fatal("sigprocmask");
+		k.signal = src_signal_create(k.base, k.bus);
+	}
 	k.netlink = src_netlink_create(k.base, k.bus, kuifd_source_state, &k);
 	if (k.netlink == NULL)
 		fatalx("cannot open the netlink source");
@@ -258,6 +272,7 @@ main(int argc, char **argv)
 		event_free(k.ev_watchdog);
 	src_netlink_free(k.netlink);
 	src_ring_free(k.ring);
+	src_signal_free(k.signal);
 	server_free(k.server);
 	bus_free(k.bus);
 	config_free(&k.conf);
