@@ -370,6 +370,24 @@ bus_publish_partial32(struct bus *bus, struct event *ev, uint32_t low)
 	bus_add(bus, ev, true);
 }
 
+/* An observation without a kseq (a file change): published as it comes. */
+void
+bus_publish_file(struct bus *bus, struct event *ev)
+{
+	ev->kseq = 0;
+	bus->stats.received++;
+	bus_emit_event(bus, ev);
+}
+
+/* A loss a source noticed by itself; count 0 when it cannot tell. */
+void
+bus_publish_loss(struct bus *bus, uint64_t count, const char *reason)
+{
+	bus->stats.lost += count;
+	bus->seq++;
+	bus_record(bus, proto_lost(bus->seq, count, reason, NULL), NULL);
+}
+
 /* The module went away: what waits will not be completed. */
 void
 bus_reset_kseq(struct bus *bus)

@@ -36,6 +36,7 @@ config_defaults(struct config *conf)
 	conf->reorder_ms = 100;
 	conf->ring = 1;
 	conf->signal = 1;
+	conf->inotify = 1;
 	conf->verbose = 0;
 	config_set_patterns(&conf->journal, CONFIG_JOURNAL_DEFAULT);
 }
@@ -179,6 +180,11 @@ config_handler(void *arg, const char *section, const char *key,
 	} else if (KEY("sources", "signal")) {
 		if (parse_bool(value, &c->signal) == -1) {
 			config_error(p, "[sources] signal must be yes or no");
+			return 0;
+		}
+	} else if (KEY("sources", "inotify")) {
+		if (parse_bool(value, &c->inotify) == -1) {
+			config_error(p, "[sources] inotify must be yes or no");
 			return 0;
 		}
 	} else if (KEY("log", "verbose")) {

@@ -71,11 +71,25 @@ json_line(json_t *obj, size_t *lenp)
 	return s;
 }
 
+/* A file observation has no kseq and no kernel time. */
+static char *
+event_file_to_json(const struct event *ev)
+{
+	return json_line(json_pack("{s:s, s:I, s:s, s:s, s:o}",
+	    "type", "event",
+	    "seq", (json_int_t)ev->seq,
+	    "source", ev->source,
+	    "event", ev->name,
+	    "data", event_data(ev)), NULL);
+}
+
 char *
 event_to_json(const struct event *ev, size_t *lenp)
 {
 	char tbuf[64];
 
+	if (ev->kseq == 0)
+		return event_file_to_json(ev);
 	if (event_format_time(ev->time_ns, tbuf, sizeof(tbuf)) == -1)
 		return NULL;
 	return json_line(json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:o}",

@@ -150,6 +150,8 @@ void		 bus_set_emitter(struct bus *, bus_emit_fn, void *);
 void		 bus_set_journal(struct bus *, const struct filter *);
 void		 bus_publish(struct bus *, struct event *);
 void		 bus_publish_partial32(struct bus *, struct event *, uint32_t);
+void		 bus_publish_file(struct bus *, struct event *);
+void		 bus_publish_loss(struct bus *, uint64_t, const char *);
 void		 bus_reset_kseq(struct bus *);
 uint64_t	 bus_seq(const struct bus *);
 uint64_t	 bus_history_oldest(const struct bus *);
@@ -169,6 +171,7 @@ struct config {
 	struct filter	 journal;		/* events logged */
 	int		 ring;			/* use the mmap ring */
 	int		 signal;		/* use real-time signals */
+	int		 inotify;		/* watch kuif's files */
 	int		 verbose;
 };
 
@@ -217,6 +220,14 @@ void		 src_signal_register(struct src_signal *);
 void		 src_signal_lost(struct src_signal *);
 bool		 src_signal_attached(const struct src_signal *);
 uint64_t	 src_signal_received(const struct src_signal *);
+
+/* src_inotify.c */
+struct src_inotify;
+struct src_inotify *src_inotify_create(struct event_base *, struct bus *);
+void		 src_inotify_free(struct src_inotify *);
+void		 src_inotify_attach(struct src_inotify *);
+size_t		 src_inotify_watches(const struct src_inotify *);
+uint64_t	 src_inotify_received(const struct src_inotify *);
 
 /* src_upcall.c: events handed over by the helper the kernel runs. */
 int		 src_upcall_deliver(struct bus *, const struct request *);

@@ -25,6 +25,7 @@ struct kuifd {
 	struct src_netlink	*netlink;
 	struct src_ring		*ring;		/* NULL: not configured */
 	struct src_signal	*signal;	/* NULL: not configured */
+	struct src_inotify	*inotify;	/* NULL: not configured */
 	struct event		*ev_watchdog;
 	bool			 ready;
 	uint64_t		 upcalls;
@@ -62,6 +63,8 @@ kuifd_source_state(const char *source, bool up, void *arg)
 		src_ring_attach(k->ring);
 	else if (k->ring != NULL)
 		src_ring_detach(k->ring);
+	if (k->inotify != NULL && up)
+		src_inotify_attach(k->inotify);
 	if (k->signal != NULL && up)
 		src_signal_register(k->signal);
 	else if (k->signal != NULL)
@@ -99,6 +102,10 @@ kuifd_source_stats(void *arg)
 	    "overruns", (json_int_t)overruns,
 	    "upcall",
 	    "received", (json_int_t)k->upcalls);
+	if (o != NULL && k->inotify != NULL)
+		json_object_set_new(o, "inotify", json_pack("{s:I, s:I}",
+		    "watches", (json_int_t)src_inotify_watches(k->inotify),
+		    "received", (json_int_t)src_inotify_received(k->inotify)));
 	if (o != NULL && k->signal != NULL)
 		json_object_set_new(o, "signal", json_pack("{s:b, s:I}",
 		    "attached", src_signal_attached(k->signal),
@@ -253,6 +260,8 @@ main(int argc, char **argv)
 	    (int)getpid());
 	if (k.conf.ring)
 		k.ring = src_ring_create(k.base, k.bus, KUIF_DEVICE_PATH);
+	if (k.conf.inotify)
+		k.inotify = src_inotify_create(k.base, k.bus);
 	if (k.conf.signal) {
 		if (src_signal_block() == -1)
 			fatal("sigprocmask");
@@ -273,6 +282,7 @@ main(int argc, char **argv)
 	src_netlink_free(k.netlink);
 	src_ring_free(k.ring);
 	src_signal_free(k.signal);
+	src_inotify_free(k.inotify);
 	server_free(k.server);
 	bus_free(k.bus);
 	config_free(&k.conf);

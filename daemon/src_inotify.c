@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Source: file changes under kuif's directories in sysfs, debugfs and
+ * configfs. inotify reports what user space does there (an attribute
+ * written, a generator created or removed); the kernel's own sysfs_notify()
+ * reaches inotify only for cached inodes and is coalesced, so the sysfs
+ * attributes the module notifies are also watched for POLLPRI, through an
+ * epoll descriptor (libevent does not register POLLPRI itself).
+ *
+ * These are observations of files, not kernel events: they have no kseq
+ * and are published as "file.modified", "file.created", "file.deleted" and
+ * "file.notified" with the path and the value read back.
+ */
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "kuifd.h"
+
+#define INOTIFY_MAX_WATCHES	80
+#define INOTIFY_VALUE_MAX	KUIF_PAYLOAD_MAX
+
+static const char *const inotify_dirs[] = {
+	"/sys/kernel/kuif",
+	"/sys/kernel/debug/kuif",
+	"/sys/kernel/config/kuif/generators",
+};
+
+/* sysfs attributes the module notifies from the kernel side. */
+static const char *const inotify_notified[] = {
+	"/sys/kernel/kuif/event_count",
+};
+#define INOTIFY_NNOTIFIED (sizeof(inotify_notified) / sizeof(inotify_notified[0]))
+
+struct inotify_watch {
+	int	 wd;
+	char	*path;
+};
+
+struct src_inotify {
+	struct bus		*bus;
+	int			 fd;
+	struct event		*ev_inotify;
+	struct inotify_watch	 watches[INOTIFY_MAX_WATCHES];
+	size_t			 nwatches;
+	int			 epfd;
+	struct event		*ev_pri;
+	int			 pri_fd[INOTIFY_NNOTIFIED];
+	uint64_t		 received;
+	uint64_t		 overflows;
+};
+
+static int
+read_value(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return -1;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void
+src_inotify_publish(struct src_inotify *src, const char *name,
+    const char *path, const char *value)
+{
+	struct event ev;
+	int n;
+
+	memset(&ev, 0, sizeof(ev));
+	strcpy(ev.source, "inotify");
+	snprintf(ev.name, sizeof(ev.name), "%s", name);
+	n = snprintf((char *)ev.payload, sizeof(ev.payload), "%s%s%s", path,
+	    value != NULL ? "=" : "", value != NULL ? value : "");
+	ev.len = n < 0 ? 0 : (size_t)n >= sizeof(ev.payload) ?
+	    sizeof(ev.payload) - 1 : (size_t)n;
+	src->received++;
+	bus_publish_file(src->bus, &ev);
+}
+
+static void
+src_inotify_add(struct src_inotify *src, const char *path, uint32_t mask)
+{
+	int wd;
+
+	if (src->nwatches == INOTIFY_MAX_WATCHES)
+		return;
+	wd = inotify_add_watch(src->fd, path, mask);
+	if (wd == -1) {
+		log_debug("inotify: %s: %s", path, strerror(errno));
+		return;
+	}
+	src->watches[src->nwatches].wd = wd;
+	src->watches[src->nwatches].path = xstrdup(path);
+	src->nwatches++;
+}
+
+static struct inotify_watch *
+src_inotify_find(struct src_inotify *src, int wd)
+{
+	size_t i;
+
+	for (i = 0; i < src->nwatches; i++) {
+		if (src->watches[i].wd == wd)
+			return &src->watches[i];
+	}
+	return NULL;
+}
+
+static void
+src_inotify_forget(struct src_inotify *src, struct inotify_watch *w)
+{
+	free(w->path);
+	*w = src->watches[--src->nwatches];
+}
+
+static void
+src_inotify_on(struct src_inotify *src, const struct inotify_event *ie)
+{
+	struct inotify_watch *w = src_inotify_find(src, ie->wd);
+	char path[PATH_MAX], value[INOTIFY_VALUE_MAX];
+	int fd;
+
+	if (ie->mask & IN_Q_OVERFLOW) {
+		src->overflows++;
+		log_warnx("inotify: queue overflow, file changes lost");
+		bus_publish_loss(src->bus, 0, "inotify_overflow");
+		return;
+	}
+	if (w == NULL)
+		return;
+	if (ie->mask & IN_IGNORED) {
+		src_inotify_forget(src, w);
+		return;
+	}
+	if (ie->len == 0 || snprintf(path, sizeof(path), "%s/%s", w->path,
+	    ie->name) >= (int)sizeof(path))
+		return;
+	if (ie->mask & IN_CREATE) {
+		src_inotify_publish(src, "file.created", path, NULL);
+		if (ie->mask & IN_ISDIR)
+			src_inotify_add(src, path, IN_MODIFY);
+	} else if (ie->mask & IN_DELETE) {
+		src_inotify_publish(src, "file.deleted", path, NULL);
+	} else if (ie->mask & IN_MODIFY) {
+		value[0] = '\0';
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd != -1) {
+			if (read_value(fd, value, sizeof(value)) == -1)
+				value[0] = '\0';
+			close(fd);
+		}
+		src_inotify_publish(src, "file.modified", path, value);
+	}
+}
+
+static void
+src_inotify_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct src_inotify *src = arg;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ie;
+	ssize_t n;
+	char *p;
+
+	(void)what;
+	n = read(fd, buf, sizeof(buf));
+	if (n <= 0)
+		return;
+	for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
+		ie = (const struct inotify_event *)p;
+		src_inotify_on(src, ie);
+	}
+}
+
+static void
+src_inotify_pri(evutil_socket_t fd, short what, void *arg)
+{
+	struct src_inotify *src = arg;
+	struct epoll_event ev[INOTIFY_NNOTIFIED];
+	char value[INOTIFY_VALUE_MAX];
+	int i, n;
+
+	(void)fd;
+	(void)what;
+	n = epoll_wait(src->epfd, ev, INOTIFY_NNOTIFIED, 0);
+	for (i = 0; i < n; i++) {
+		size_t k = ev[i].data.u32;
+
+		/* Reading re-arms the notification. */
+		if (read_value(src->pri_fd[k], value, sizeof(value)) == 0)
+			src_inotify_publish(src, "file.notified",
+			    inotify_notified[k], value);
+	}
+}
+
+/* (Re)adds the watches: at start and when the module comes back. */
+void
+src_inotify_attach(struct src_inotify *src)
+{
+	char value[INOTIFY_VALUE_MAX];
+	struct epoll_event ee;
+	size_t i;
+
+	while (src->nwatches > 0) {
+		inotify_rm_watch(src->fd, src->watches[0].wd);
+		src_inotify_forget(src, &src->watches[0]);
+	}
+	for (i = 0; i < sizeof(inotify_dirs) / sizeof(inotify_dirs[0]); i++)
+		src_inotify_add(src, inotify_dirs[i],
+		    IN_MODIFY | IN_CREATE | IN_DELETE);
+	for (i = 0; i < INOTIFY_NNOTIFIED; i++) {
+		if (src->pri_fd[i] != -1)
+			close(src->pri_fd[i]);	/* also leaves the epoll set */
+		src->pri_fd[i] = open(inotify_notified[i],
+		    O_RDONLY | O_CLOEXEC);
+		if (src->pri_fd[i] == -1)
+			continue;
+		read_value(src->pri_fd[i], value, sizeof(value));
+		memset(&ee, 0, sizeof(ee));
+		ee.events = EPOLLPRI | EPOLLERR;
+		ee.data.u32 = (uint32_t)i;
+		if (epoll_ctl(src->epfd, EPOLL_CTL_ADD, src->pri_fd[i], &ee)
+		    == -1)
+			log_warn("inotify: epoll %s", inotify_notified[i]);
+	}
+	log_lifecycle("source_up", "source inotify attached: %zu directories "
+	    "watched", src->nwatches);
+}
+
+size_t
+src_inotify_watches(const struct src_inotify *src)
+{
+	return src->nwatches;
+}
+
+uint64_t
+src_inotify_received(const struct src_inotify *src)
+{
+	return src->received;
+}
+
+struct src_inotify *
+src_inotify_create(struct event_base *base, struct bus *bus)
+{
+	struct src_inotify *src = xcalloc(1, sizeof(*src));
+	size_t i;
+
+	src->bus = bus;
+	for (i = 0; i < INOTIFY_NNOTIFIED; i++)
+		src->pri_fd[i] = -1;
+	src->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	src->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (src->fd == -1 || src->epfd == -1)
+		fatal("inotify");
+	src->ev_inotify = event_new(base, src->fd, EV_READ | EV_PERSIST,
+	    src_inotify_read, src);
+	src->ev_pri = event_new(base, src->epfd, EV_READ | EV_PERSIST,
+	    src_inotify_pri, src);
+	if (src->ev_inotify == NULL || src->ev_pri == NULL ||
+	    event_add(src->ev_inotify, NULL) == -1 ||
+	    event_add(src->ev_pri, NULL) == -1)
+		fatalx("inotify: cannot add events");
+	return src;
+}
+
+void
+src_inotify_free(struct src_inotify *src)
+{
+	size_t i;
+
+	if (src == NULL)
+		return;
+	while (src->nwatches > 0)
+		src_inotify_forget(src, &src->watches[0]);
+	for (i = 0; i < INOTIFY_NNOTIFIED; i++) {
+		if (src->pri_fd[i] != -1)
+			close(src->pri_fd[i]);
+	}
+	event_free(src->ev_inotify);
+	event_free(src->ev_pri);
+	close(src->fd);
+	close(src->epfd);
+	free(src);
+}
