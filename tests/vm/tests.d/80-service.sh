@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by suite.sh: kuifd as a systemd service: sandbox, socket
+# activation, restarts, watchdog, udev, access control.
+
+t_udev_gives_dev_kuif_group() {
+	udevadm settle 2>/dev/null
+	udevadm trigger --action=change /sys/class/misc/kuif 2>/dev/null
+	udevadm settle 2>/dev/null
+	wait_for '[ "$(stat -c %G /dev/kuif)" = kuif ]' 50 ||
+		{ echo "/dev/kuif group $(stat -c %G /dev/kuif), want kuif"; return 1; }
+	[ "$(stat -c %a /dev/kuif)" = 660 ] || { echo "mode $(stat -c %a /dev/kuif)"; return 1; }
+}
+
+t_sandbox_exposure() {
+	local score
+	score=$(systemd-analyze security kuifd.service 2>/dev/null |
+		sed -n 's/.*Overall exposure level for kuifd.service: \([0-9.]*\).*/\1/p')
+	[ -n "$score" ] || { echo "no score from systemd-analyze security"; return 1; }
+	echo "exposure $score" > "$R/exposure.txt"
+	python3 -c "import sys; sys.exit(0 if float('$score') <= 3.0 else 1)" ||
+		{ echo "exposure $score, want at most 3.0"; return 1; }
+}
+
+t_sandboxed_kuifd_serves_all_sources() {
+	systemctl restart kuifd || return 1
+	local st
+	printf 'sandboxed' > /dev/kuif
+	st=$(kuifctl stats) || return 1
+	echo "$st" | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+src = st["sources"]
+assert src["netlink"]["attached"], src
+assert src["netlink"]["received"] >= 1, src' || return 1
+	journalctl -u kuifd -o cat --no-pager | grep -q "chown .*Operation not permitted" &&
+		{ echo "kuifd could not chown its socket"; return 1; }
+	return 0
+}
+
+t_socket_activation_starts_kuifd() {
+	systemctl stop kuifd || return 1
+	systemctl start kuifd.socket || return 1
+	[ "$(systemctl show -P ActiveState kuifd)" != active ] || { echo "kuifd already active"; return 1; }
+	kuifctl ping > /dev/null || { echo "ping through the activated socket failed"; return 1; }
+	wait_for '[ "$(systemctl show -P ActiveState kuifd)" = active ]' 100 ||
+		{ echo "kuifd not started by its socket"; return 1; }
+	journalctl -u kuifd -o cat --no-pager | grep -q "socket passed by systemd" ||
+		{ echo "kuifd did not use the passed socket"; return 1; }
+	[ "$(stat -c %G /run/kuifd/kuifd.sock)" = kuif ] || { echo "socket group"; return 1; }
+}
+
+t_segv_is_restarted() {
+	local pid1 pid2
+	systemctl start kuifd || return 1
+	pid1=$(systemctl show -P MainPID kuifd)
+	kill -SEGV "$pid1"
+	wait_for '[ "$(systemctl show -P MainPID kuifd)" != "$pid1" ] && [ "$(systemctl show -P MainPID kuifd)" != 0 ] && [ "$(systemctl show -P ActiveState kuifd)" = active ]' 100 ||
+		{ echo "not restarted: $(systemctl show -P ActiveState kuifd)"; return 1; }
+	pid2=$(systemctl show -P MainPID kuifd)
+	kuifctl ping > /dev/null || { echo "restarted kuifd ($pid2) does not answer"; return 1; }
+}
+
+t_watchdog_restarts_stopped_kuifd() {
+	local pid1
+	mkdir -p /run/systemd/system/kuifd.service.d
+	printf '[Service]\nWatchdogSec=3s\n' > /run/systemd/system/kuifd.service.d/wd.conf
+	systemctl daemon-reload
+	systemctl restart kuifd || return 1
+	pid1=$(systemctl show -P MainPID kuifd)
+	kill -STOP "$pid1"
+	wait_for '[ "$(systemctl show -P MainPID kuifd)" != "$pid1" ] && [ "$(systemctl show -P ActiveState kuifd)" = active ]' 200 ||
+		{ echo "the watchdog did not restart kuifd"; return 1; }
+	rm -f /run/systemd/system/kuifd.service.d/wd.conf
+	systemctl daemon-reload
+	journalctl -u kuifd -o cat --no-pager | grep -qi "watchdog timeout" ||
+		{ echo "no watchdog message in the journal"; return 1; }
+}
+
+t_non_member_cannot_connect_member_can() {
+	id kuiftest >/dev/null 2>&1 || useradd -M -N -s /usr/sbin/nologin kuiftest || return 1
+	gpasswd -d kuiftest kuif >/dev/null 2>&1
+	if setpriv --reuid=kuiftest --regid=nogroup --clear-groups kuifctl ping >/dev/null 2>&1; then
+		echo "a non-member connected"; return 1
+	fi
+	setpriv --reuid=kuiftest --regid=nogroup --groups="$(getent group kuif | cut -d: -f3)" \
+		kuifctl ping >/dev/null || { echo "a member of kuif could not connect"; return 1; }
+}
+
+t_member_may_emit_non_root_may_not_upcall() {
+	local gid out
+	gid=$(getent group kuif | cut -d: -f3)
+	out=$(setpriv --reuid=kuiftest --regid=nogroup --groups="$gid" kuifctl emit user.member hi 2>&1) ||
+		{ echo "member emit failed: $out"; return 1; }
+	out=$(setpriv --reuid=kuiftest --regid=nogroup --groups="$gid" python3 -c '
+import json, socket
+s = socket.socket(socket.AF_UNIX); s.connect("/run/kuifd/kuifd.sock")
+f = s.makefile("rw"); f.readline()
+f.write(json.dumps({"op":"upcall","kseq":1,"time_ns":1,"event":"x.y"}) + "\n"); f.flush()
+print(f.readline().strip())')
+	echo "$out" | grep -q permission_denied || { echo "upcall by non-root: $out"; return 1; }
+}
+
+check udev_gives_dev_kuif_group t_udev_gives_dev_kuif_group
+check sandbox_exposure t_sandbox_exposure
+check sandboxed_kuifd_serves_all_sources t_sandboxed_kuifd_serves_all_sources
+check socket_activation_starts_kuifd t_socket_activation_starts_kuifd
+check segv_is_restarted t_segv_is_restarted
+check watchdog_restarts_stopped_kuifd t_watchdog_restarts_stopped_kuifd
+check non_member_cannot_connect_member_can t_non_member_cannot_connect_member_can
+check member_may_emit_non_root_may_not_upcall t_member_may_emit_non_root_may_not_upcall
+systemctl stop kuifd.socket kuifd 2>/dev/null
