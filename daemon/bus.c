@@ -52,6 +52,7 @@ struct bus {
 	bus_emit_fn		 emit;
 	void			*emit_arg;
 	const struct filter	*journal;	/* events also logged */
+	struct persist		*persist;	/* NULL: heap only */
 };
 
 struct blob *
@@ -215,6 +216,8 @@ bus_emit_lost(struct bus *bus, uint64_t count, const char *reason)
 		return;
 	bus->stats.lost += count;
 	bus->seq++;
+	if (bus->persist != NULL)
+		persist_record(bus->persist, bus->seq, NULL, count, reason);
 	line = proto_lost(bus->seq, count, reason, NULL);
 	bus_record(bus, line, NULL);
 }
@@ -225,6 +228,8 @@ bus_emit_event(struct bus *bus, struct event *ev)
 	bus->seq++;
 	ev->seq = bus->seq;
 	bus->stats.published++;
+	if (bus->persist != NULL)
+		persist_record(bus->persist, bus->seq, ev, 0, NULL);
 	bus_record(bus, event_to_json(ev, NULL), ev);
 	if (bus->journal != NULL && bus->journal->nevents > 0 &&
 	    filter_match(bus->journal, ev->source, ev->name))
@@ -370,6 +375,44 @@ bus_publish_partial32(struct bus *bus, struct event *ev, uint32_t low)
 	bus_add(bus, ev, true);
 }
 
+void
+bus_set_persist(struct bus *bus, struct persist *p)
+{
+	bus->persist = p;
+}
+
+static void
+bus_restore_one(uint64_t seq, const struct event *ev, uint64_t lost_count,
+    const char *reason, void *arg)
+{
+	struct bus *bus = arg;
+	struct event copy;
+
+	bus->seq = seq;
+	if (ev != NULL) {
+		copy = *ev;
+		copy.seq = seq;
+		bus_record(bus, event_to_json(&copy, NULL), &copy);
+	} else
+		bus_record(bus, proto_lost(seq, lost_count, reason, NULL),
+		    NULL);
+}
+
+/* Takes back the history of the previous run, before any source runs. */
+void
+bus_restore(struct bus *bus)
+{
+	uint64_t newest;
+
+	if (bus->persist == NULL)
+		return;
+	newest = persist_restore(bus->persist, bus_restore_one, bus);
+	if (newest > 0)
+		log_lifecycle("restored", "history restored: seq %llu, %llu "
+		    "records", (unsigned long long)newest,
+		    (unsigned long long)(newest - bus_history_oldest(bus) + 1));
+}
+
 /* An observation without a kseq (a file change): published as it comes. */
 void
 bus_publish_file(struct bus *bus, struct event *ev)
@@ -385,6 +428,8 @@ bus_publish_loss(struct bus *bus, uint64_t count, const char *reason)
 {
 	bus->stats.lost += count;
 	bus->seq++;
+	if (bus->persist != NULL)
+		persist_record(bus->persist, bus->seq, NULL, count, reason);
 	bus_record(bus, proto_lost(bus->seq, count, reason, NULL), NULL);
 }
 

@@ -160,6 +160,18 @@ const struct bus_stats *bus_stats(const struct bus *);
 int		 bus_emit(struct bus *, const char *, const void *, size_t,
 		    uint64_t *, char *, size_t);
 
+/* persist.c: the history in a memfd kept by systemd across restarts. */
+struct persist;
+struct persist	*persist_open(int, size_t);
+void		 persist_close(struct persist *);
+void		 persist_record(struct persist *, uint64_t, const struct event *,
+		    uint64_t, const char *);
+uint64_t	 persist_restore(struct persist *, void (*)(uint64_t,
+		    const struct event *, uint64_t, const char *, void *),
+		    void *);
+void		 bus_set_persist(struct bus *, struct persist *);
+void		 bus_restore(struct bus *);
+
 /* config.c */
 struct config {
 	char		*socket_path;
@@ -188,7 +200,7 @@ typedef int (*server_upcall_fn)(const struct request *, void *);
 typedef struct json_t *(*server_stats_fn)(void *);
 
 struct server	*server_create(struct event_base *, struct bus *,
-		    const struct config *);
+		    const struct config *, int);
 void		 server_free(struct server *);
 void		 server_reconfigure(struct server *, const struct config *);
 void		 server_set_hooks(struct server *, server_upcall_fn,

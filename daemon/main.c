@@ -27,6 +27,7 @@ struct kuifd {
 	struct src_signal	*signal;	/* NULL: not configured */
 	struct src_inotify	*inotify;	/* NULL: not configured */
 	struct event		*ev_watchdog;
+	struct persist		*persist;
 	bool			 ready;
 	uint64_t		 upcalls;
 };
@@ -170,6 +171,39 @@ kuifd_watchdog(evutil_socket_t fd, short what, void *arg)
 	kuifd_status(k);
 }
 
+/*
+ * Descriptors from systemd: the listening socket (socket activation) and
+ * the history memfd from the store. Anything else is closed.
+ */
+static void
+kuifd_listen_fds(int *listen_fd, int *history_fd)
+{
+	char **names = NULL;
+	int i, n, fd;
+
+	*listen_fd = *history_fd = -1;
+	n = sd_listen_fds_with_names(1, &names);
+	for (i = 0; i < n; i++) {
+		fd = SD_LISTEN_FDS_START + i;
+		if (names != NULL && strcmp(names[i], "history") == 0 &&
+		    *history_fd == -1)
+			*history_fd = fd;
+		else if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0 &&
+		    *listen_fd == -1)
+			*listen_fd = fd;
+		else {
+			log_warnx("closing unexpected descriptor %d from "
+			    "systemd (%s)", fd, names != NULL ? names[i] : "?");
+			close(fd);
+		}
+	}
+	if (names != NULL) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+}
+
 static void
 kuifd_setup_watchdog(struct kuifd *k)
 {
@@ -193,7 +227,7 @@ main(int argc, char **argv)
 	struct event *ev_sig[3];
 	struct kuifd k;
 	const char *socket_override = NULL;
-	int ch, debug = 0, check_only = 0;
+	int ch, debug = 0, check_only = 0, listen_fd, history_fd;
 	size_t i;
 
 	memset(&k, 0, sizeof(k));
@@ -250,9 +284,13 @@ main(int argc, char **argv)
 			fatalx("cannot handle signal %d", sigs[i]);
 	}
 
+	kuifd_listen_fds(&listen_fd, &history_fd);
 	k.bus = bus_create(k.base, k.conf.history, k.conf.reorder_ms);
 	bus_set_journal(k.bus, &k.conf.journal);
-	k.server = server_create(k.base, k.bus, &k.conf);
+	k.persist = persist_open(history_fd, k.conf.history);
+	bus_set_persist(k.bus, k.persist);
+	bus_restore(k.bus);
+	k.server = server_create(k.base, k.bus, &k.conf, listen_fd);
 	if (k.server == NULL)
 		fatalx("cannot open the client socket");
 	server_set_hooks(k.server, kuifd_upcall, kuifd_source_stats, &k);
@@ -285,6 +323,7 @@ main(int argc, char **argv)
 	src_inotify_free(k.inotify);
 	server_free(k.server);
 	bus_free(k.bus);
+	persist_close(k.persist);
 	config_free(&k.conf);
 	event_base_free(k.base);
 	log_lifecycle("stopped", "kuifd stopped");

@@ -619,13 +619,14 @@ server_listen_path(struct server *srv, const char *path)
 	return fd;
 }
 
+/* listen_fd: the socket systemd passed, or -1 to make our own. */
 struct server *
 server_create(struct event_base *base, struct bus *bus,
-    const struct config *conf)
+    const struct config *conf, int listen_fd)
 {
 	struct server *srv;
 	struct group *gr;
-	int fd, n;
+	int fd;
 
 	srv = xcalloc(1, sizeof(*srv));
 	srv->base = base;
@@ -635,14 +636,8 @@ server_create(struct event_base *base, struct bus *bus,
 	srv->kuif_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	server_reconfigure(srv, conf);
 
-	n = sd_listen_fds(1);
-	if (n > 1) {
-		log_warnx("expected one socket from systemd, got %d", n);
-		free(srv);
-		return NULL;
-	}
-	if (n == 1) {
-		fd = SD_LISTEN_FDS_START;
+	if (listen_fd != -1) {
+		fd = listen_fd;
 		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
 			log_warnx("the socket from systemd is not a listening "
 			    "stream socket");

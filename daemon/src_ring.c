@@ -202,6 +202,8 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 			src->received++;
 			bus_publish(src->bus, &ev);
 		}
+		/* Per record: a crash re-reads at most the one in hand. */
+		__atomic_store_n(&src->hdr->consumer, cons, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&src->hdr->consumer, cons, __ATOMIC_RELEASE);
 	dropped = __atomic_load_n(&src->hdr->dropped, __ATOMIC_RELAXED);

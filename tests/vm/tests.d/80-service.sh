@@ -60,6 +60,34 @@ t_segv_is_restarted() {
 	kuifctl ping > /dev/null || { echo "restarted kuifd ($pid2) does not answer"; return 1; }
 }
 
+# The history lives in a memfd in systemd's store, and the ring keeps what
+# the kernel said while kuifd was down: a client that resumes with "since"
+# after a crash gets every event exactly once.
+t_crash_restart_loses_nothing_within_history() {
+	local pid1 last out
+	systemctl start kuifd || return 1
+	monitor_start crash1 --count 1 --timeout 20 --event 'crash.*' || return 1
+	kuifctl emit crash.before x > /dev/null || return 1
+	wait "$MON_PID" || return 1
+	last=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seq"])' "$T/crash1.out")
+	pid1=$(systemctl show -P MainPID kuifd)
+	kill -SEGV "$pid1"
+	for i in 1 2 3; do printf "crash-during-$i" > /dev/kuif; done
+	wait_for '[ "$(systemctl show -P MainPID kuifd)" != "$pid1" ] && [ "$(systemctl show -P ActiveState kuifd)" = active ]' 100 ||
+		{ echo "not restarted"; return 1; }
+	for i in 4 5; do printf "crash-during-$i" > /dev/kuif; done
+	out=$(kuifctl monitor --json --since "$last" --count 5 --timeout 15 --event chardev.write 2>&1) ||
+		{ echo "resume failed: $out"; return 1; }
+	echo "$out" | python3 -c '
+import json, sys
+evs = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+pl = [e["data"]["payload"] for e in evs]
+assert pl == ["crash-during-%d" % i for i in range(1, 6)], pl
+assert all(e["seq"] > int(sys.argv[1]) for e in evs), evs' "$last" || return 1
+	journalctl -u kuifd -o cat --no-pager | grep -q "history restored" ||
+		{ echo "no history restored message"; return 1; }
+}
+
 t_watchdog_restarts_stopped_kuifd() {
 	local pid1
 	mkdir -p /run/systemd/system/kuifd.service.d
@@ -105,6 +133,7 @@ check sandbox_exposure t_sandbox_exposure
 check sandboxed_kuifd_serves_all_sources t_sandboxed_kuifd_serves_all_sources
 check socket_activation_starts_kuifd t_socket_activation_starts_kuifd
 check segv_is_restarted t_segv_is_restarted
+check crash_restart_loses_nothing_within_history t_crash_restart_loses_nothing_within_history
 check watchdog_restarts_stopped_kuifd t_watchdog_restarts_stopped_kuifd
 check non_member_cannot_connect_member_can t_non_member_cannot_connect_member_can
 check member_may_emit_non_root_may_not_upcall t_member_may_emit_non_root_may_not_upcall
