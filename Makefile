@@ -21,6 +21,8 @@ SYSUSERSDIR	?= /usr/lib/sysusers.d
 TMPFILESDIR	?= /usr/lib/tmpfiles.d
 UDEVRULESDIR	?= /lib/udev/rules.d
 MODULESDIR	?= /lib/modules
+LIBDIR		?= $(PREFIX)/lib/$(shell gcc -print-multiarch 2>/dev/null)
+LIBKUIF_SOVERSION := 0
 
 BUILD		:= build
 KVERS		:= $(if $(KVER),$(KVER),$(sort $(notdir $(patsubst %/build,%,\
@@ -30,7 +32,7 @@ PKGS		:= libnl-genl-3.0 libevent libsystemd jansson inih
 CC		?= cc
 CFLAGS		?= -O2 -g
 CFLAGS		+= $(WERROR) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Ikmod/include/uapi \
-		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+		   -Iclients/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_DAEMON	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS_CTL	:= $(shell pkg-config --libs jansson 2>/dev/null)
 
@@ -53,7 +55,8 @@ all: userspace modules
 EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
 		   $(wildcard clients/examples/*.c))
 
-userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(EXAMPLES)
+userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(EXAMPLES) \
+	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc
 
 modules: $(MODULES)
 
@@ -71,7 +74,25 @@ $(BUILD)/asan/kuifd: $(DAEMON_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(DAEMON_SRCS) $(LDLIBS_DAEMON)
 
-$(BUILD)/kuifctl: $(BUILD)/clients/kuifctl/kuifctl.o
+# libkuif: shared and static, and kuifctl linked against it.
+$(BUILD)/lib/kuif-client.o: clients/lib/kuif-client.c clients/lib/kuif-client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+
+$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION): $(BUILD)/lib/kuif-client.o
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkuif.so.$(LIBKUIF_SOVERSION) \
+		-o $@ $^ $(LDLIBS_CTL)
+
+$(BUILD)/libkuif.a: $(BUILD)/lib/kuif-client.o
+	$(AR) rcs $@ $^
+
+$(BUILD)/kuif.pc: clients/lib/kuif.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(shell sed -n 's/.*KUIF_VERSION_STRING.*"\(.*\)"/\1/p' kmod/include/uapi/kuif.h)|' $< > $@
+
+$(BUILD)/clients/kuifctl/kuifctl.o: clients/lib/kuif-client.h
+$(BUILD)/kuifctl: $(BUILD)/clients/kuifctl/kuifctl.o $(BUILD)/libkuif.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CTL)
 
 # One program per mechanism; each links what it needs of these.
@@ -104,6 +125,10 @@ define INSTALL_LIST
 $(BUILD)/kuifd $(SBINDIR)/kuifd 0755
 $(BUILD)/kuifctl $(BINDIR)/kuifctl 0755
 kmod/include/uapi/kuif.h $(INCLUDEDIR)/kuif/kuif.h 0644
+clients/lib/kuif-client.h $(INCLUDEDIR)/kuif/kuif-client.h 0644
+$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(LIBDIR)/libkuif.so.$(LIBKUIF_SOVERSION) 0644
+$(BUILD)/libkuif.a $(LIBDIR)/libkuif.a 0644
+$(BUILD)/kuif.pc $(LIBDIR)/pkgconfig/kuif.pc 0644
 systemd/kuifd.service $(UNITDIR)/kuifd.service 0644
 systemd/kuifd.socket $(UNITDIR)/kuifd.socket 0644
 systemd/kuif.sysusers $(SYSUSERSDIR)/kuif.conf 0644
@@ -120,6 +145,7 @@ install: all
 		echo "install $$src -> $(DESTDIR)$$dst"; \
 		install -D -m "$$mode" "$$src" "$(DESTDIR)$$dst" || exit 1; \
 	done
+	ln -sf libkuif.so.$(LIBKUIF_SOVERSION) $(DESTDIR)$(LIBDIR)/libkuif.so
 	@set -e; for k in $(KVERS); do \
 		echo "install kuif.ko -> $(DESTDIR)$(MODULESDIR)/$$k/updates/kuif.ko"; \
 		install -D -m 0644 $(BUILD)/kmod/$$k/kuif.ko \
@@ -128,6 +154,7 @@ install: all
 	done
 
 uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libkuif.so
 	@echo "$$INSTALL_LIST" | while read -r src dst mode; do \
 		[ -n "$$dst" ] || continue; \
 		rm -fv "$(DESTDIR)$$dst"; \

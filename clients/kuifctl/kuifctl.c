@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kuifctl: talk to kuifd. monitor, ping, stats, emit.
+ * kuifctl: the command-line client of kuifd, built on libkuif.
  *
- * Exit codes: 0 success, 1 error reported by kuifd or bad reply,
- * 2 usage, 3 kuifd unreachable, 4 timeout before --count records.
+ * Exit codes: 0 success; 1 kuifd refused the request or answered badly;
+ * 2 usage; 3 kuifd unreachable; 4 timeout before --count records.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,214 +16,106 @@
 #include <jansson.h>
 #include <kuif.h>
 
-#define DEFAULT_SOCKET	"/run/kuifd/kuifd.sock"
-#define LINE_MAX_BYTES	(1024 * 1024)
-#define PATTERNS_MAX	32
+#include "kuif-client.h"
 
-enum { EXIT_REPLY = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_TIMEOUT = 4 };
-
-struct conn {
-	int	 fd;
-	char	*buf;
-	size_t	 len;
+enum {
+	EXIT_REPLY = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_TIMEOUT = 4,
 };
+
+#define PATTERNS_MAX 32
 
 static const char *socket_path;
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 	    "usage: kuifctl [--socket PATH] COMMAND [ARGS]\n"
+	    "\n"
 	    "  monitor [--event GLOB]... [--source NAME]... [--since SEQ]\n"
-	    "          [--json] [--count N] [--timeout SECONDS]\n"
-	    "  ping\n"
-	    "  stats\n"
-	    "  emit EVENT [PAYLOAD]\n"
-	    "The socket is $KUIF_SOCKET, or " DEFAULT_SOCKET ".\n");
-	exit(EXIT_USAGE);
+	    "          [--json] [--count N] [--timeout SECONDS] [--no-reconnect]\n"
+	    "                        print events as they happen\n"
+	    "  stats [--json]        kuifd's counters\n"
+	    "  status                module, daemon and sources at a glance\n"
+	    "  ping                  check that kuifd answers\n"
+	    "  emit EVENT [PAYLOAD]  have the kernel emit an event\n"
+	    "\n"
+	    "The socket is --socket, $KUIF_SOCKET, or " KUIF_DEFAULT_SOCKET ".\n"
+	    "Exit: 0 ok, 1 refused, 2 usage, 3 kuifd unreachable, 4 timeout.\n");
+	exit(status);
 }
 
-static void
-conn_open(struct conn *c)
+static struct kuif_client *
+connect_or_die(void)
 {
-	struct sockaddr_un sun;
+	struct kuif_client *c = kuif_connect(socket_path);
 
-	memset(c, 0, sizeof(*c));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "kuifctl: socket path too long\n");
-		exit(EXIT_USAGE);
-	}
-	strcpy(sun.sun_path, socket_path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd == -1 ||
-	    connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "kuifctl: cannot connect to kuifd at %s: %s\n"
-		    "Is kuifd running (systemctl status kuifd), and are you "
-		    "root or in group kuif?\n", socket_path, strerror(errno));
+	if (c == NULL) {
+		fprintf(stderr, "kuifctl: cannot reach kuifd at %s: %s\n"
+		    "Check `systemctl status kuifd`, and that you are root or "
+		    "in group kuif.\n", kuif_socket_path(socket_path),
+		    strerror(errno));
 		exit(EXIT_UNREACHABLE);
 	}
-	c->buf = malloc(LINE_MAX_BYTES + 1);
-	if (c->buf == NULL) {
-		perror("kuifctl");
-		exit(1);
-	}
+	return c;
 }
 
-/*
- * Reads one line into a JSON object. deadline_ms < 0 waits forever.
- * Returns 1 with *out set, 0 on timeout, -1 on EOF or error.
- */
 static int
-conn_read(struct conn *c, json_t **out, long long deadline_ms)
+request_or_die(struct kuif_client *c, json_t *req, const char *type,
+    json_t **reply)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	struct timespec ts;
-	json_error_t err;
-	char *nl;
-	ssize_t n;
-	size_t linelen;
-	long long now;
-	int timeout;
-
-	for (;;) {
-		nl = memchr(c->buf, '\n', c->len);
-		if (nl != NULL) {
-			linelen = (size_t)(nl - c->buf);
-			*out = json_loadb(c->buf, linelen, 0, &err);
-			memmove(c->buf, nl + 1, c->len - linelen - 1);
-			c->len -= linelen + 1;
-			if (*out == NULL) {
-				fprintf(stderr, "kuifctl: bad line from kuifd:"
-				    " %s\n", err.text);
-				return -1;
-			}
-			return 1;
-		}
-		if (c->len == LINE_MAX_BYTES) {
-			fprintf(stderr, "kuifctl: line from kuifd too long\n");
-			return -1;
-		}
-		timeout = -1;
-		if (deadline_ms >= 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-			if (now >= deadline_ms)
-				return 0;
-			timeout = (int)(deadline_ms - now);
-		}
-		n = poll(&pfd, 1, timeout);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == 0)
-			return 0;
-		n = read(c->fd, c->buf + c->len, LINE_MAX_BYTES - c->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				fprintf(stderr, "kuifctl: kuifd closed the "
-				    "connection\n");
-			else
-				perror("kuifctl: read");
-			return -1;
-		}
-		c->len += (size_t)n;
+	if (kuif_request(c, req, type, reply, 10000) == -1) {
+		fprintf(stderr, "kuifctl: %s\n", kuif_error(c));
+		exit(errno == EREMOTEIO ? EXIT_REPLY : EXIT_UNREACHABLE);
 	}
+	return 0;
 }
 
 static void
-conn_send(struct conn *c, json_t *req)
+print_json(const json_t *rec)
 {
-	char *s = json_dumps(req, JSON_COMPACT);
-	size_t len, off = 0;
-	ssize_t n;
+	char *s = json_dumps(rec, JSON_COMPACT);
 
-	json_decref(req);
-	if (s == NULL) {
-		fprintf(stderr, "kuifctl: cannot encode request\n");
-		exit(1);
-	}
-	len = strlen(s);
-	s[len++] = '\n';	/* replaces the NUL; s is not used as a string */
-	while (off < len) {
-		n = write(c->fd, s + off, len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			perror("kuifctl: write");
-			exit(EXIT_UNREACHABLE);
-		}
-		off += (size_t)n;
-	}
+	if (s != NULL)
+		printf("%s\n", s);
 	free(s);
 }
 
-static long long
-deadline_after(double seconds)
+static const char *
+str(const json_t *o, const char *key)
 {
-	struct timespec ts;
+	const char *s = json_string_value(json_object_get(o, key));
 
-	if (seconds <= 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 +
-	    (long long)(seconds * 1000);
+	return s != NULL ? s : "";
 }
 
-/* Reads until a record of the given type; errors from kuifd end the run. */
-static json_t *
-conn_expect(struct conn *c, const char *type, long long deadline)
-{
-	const char *t;
-	json_t *rec;
-	int rc;
-
-	for (;;) {
-		rc = conn_read(c, &rec, deadline);
-		if (rc == 0) {
-			fprintf(stderr, "kuifctl: no reply from kuifd\n");
-			exit(EXIT_TIMEOUT);
-		}
-		if (rc < 0)
-			exit(EXIT_UNREACHABLE);
-		t = json_string_value(json_object_get(rec, "type"));
-		if (t != NULL && strcmp(t, type) == 0)
-			return rec;
-		if (t != NULL && strcmp(t, "error") == 0) {
-			fprintf(stderr, "kuifctl: kuifd: %s: %s\n",
-			    json_string_value(json_object_get(rec, "code")),
-			    json_string_value(json_object_get(rec,
-			    "message")));
-			exit(EXIT_REPLY);
-		}
-		json_decref(rec);
-	}
-}
-
+/* time  seq  kseq  source  event  payload, aligned like udevadm monitor. */
 static void
-print_human(json_t *rec)
+print_human(const json_t *rec)
 {
-	const char *type = json_string_value(json_object_get(rec, "type"));
-	json_t *data, *pl;
+	const char *type = str(rec, "type");
+	const json_t *data = json_object_get(rec, "data");
+	const char *payload = str(data, "payload");
+	json_t *kseq = json_object_get(rec, "kseq");
+	char k[24] = "-";
 
-	if (type != NULL && strcmp(type, "event") == 0) {
-		data = json_object_get(rec, "data");
-		pl = json_object_get(data, "payload");
-		if (pl == NULL)
-			pl = json_object_get(data, "payload_hex");
-		printf("%-30s %8lld %-8s %-20s %s\n",
-		    json_string_value(json_object_get(rec, "time")),
-		    json_integer_value(json_object_get(rec, "kseq")),
-		    json_string_value(json_object_get(rec, "source")),
-		    json_string_value(json_object_get(rec, "event")),
-		    pl != NULL ? json_string_value(pl) : "");
-	} else if (type != NULL && strcmp(type, "lost") == 0) {
-		printf("*** LOST %lld events (%s) ***\n",
-		    json_integer_value(json_object_get(rec, "count")),
-		    json_string_value(json_object_get(rec, "reason")));
+	if (strcmp(type, "event") == 0) {
+		if (json_is_integer(kseq))
+			snprintf(k, sizeof(k), "%lld",
+			    (long long)json_integer_value(kseq));
+		if (*payload == '\0' && json_object_get(data, "payload_hex"))
+			payload = str(data, "payload_hex");
+		printf("%-30s %7lld %7s %-7s %-20s %s\n",
+		    *str(rec, "time") ? str(rec, "time") : "-",
+		    (long long)json_integer_value(json_object_get(rec, "seq")),
+		    k, str(rec, "source"), str(rec, "event"), payload);
+	} else if (strcmp(type, "lost") == 0) {
+		printf("*** LOST %lld record(s): %s ***\n",
+		    (long long)json_integer_value(json_object_get(rec,
+		    "count")), str(rec, "reason"));
 	}
 }
 
@@ -241,109 +129,219 @@ cmd_monitor(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "no-reconnect", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *events = json_array(), *sources = json_array();
-	json_t *filter = json_object(), *req, *rec;
-	long long since = -1, count = -1, seen = 0, deadline;
+	const char *events[PATTERNS_MAX + 1] = { NULL };
+	const char *sources[PATTERNS_MAX + 1] = { NULL };
+	long long since = -1, count = -1, seen = 0, left_ms;
+	int ch, json = 0, reconnect = 1, rc, nevents = 0, nsources = 0;
 	double timeout = 0;
-	int ch, json = 0, rc;
+	struct kuif_client *c;
+	struct timespec t0, t;
 	const char *type;
-	struct conn c;
+	json_t *rec;
 	char *end;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
-			json_array_append_new(events, json_string(optarg));
+			if (nevents == PATTERNS_MAX)
+				usage(EXIT_USAGE);
+			events[nevents++] = optarg;
 			break;
 		case 's':
-			json_array_append_new(sources, json_string(optarg));
+			if (nsources == PATTERNS_MAX)
+				usage(EXIT_USAGE);
+			sources[nsources++] = optarg;
 			break;
 		case 'S':
+			errno = 0;
 			since = strtoll(optarg, &end, 10);
-			if (*end != '\0' || since < 0)
-				usage();
+			if (errno || *end != '\0' || since < 0)
+				usage(EXIT_USAGE);
 			break;
 		case 'j':
 			json = 1;
 			break;
 		case 'c':
+			errno = 0;
 			count = strtoll(optarg, &end, 10);
-			if (*end != '\0' || count <= 0)
-				usage();
+			if (errno || *end != '\0' || count <= 0)
+				usage(EXIT_USAGE);
 			break;
 		case 't':
 			timeout = strtod(optarg, &end);
-			if (*end != '\0' || timeout <= 0)
-				usage();
+			if (*end != '\0' || !(timeout > 0))
+				usage(EXIT_USAGE);
 			break;
+		case 'n':
+			reconnect = 0;
+			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(EXIT_USAGE);
 
-	if (json_array_size(events) > 0)
-		json_object_set(filter, "event", events);
-	if (json_array_size(sources) > 0)
-		json_object_set(filter, "source", sources);
-	json_decref(events);
-	json_decref(sources);
-	req = json_pack("{s:s, s:o}", "op", "subscribe", "filter", filter);
-	if (since >= 0)
-		json_object_set_new(req, "since", json_integer(since));
-
-	deadline = deadline_after(timeout);
-	conn_open(&c);
-	json_decref(conn_expect(&c, "hello", deadline));
-	conn_send(&c, req);
-	json_decref(conn_expect(&c, "subscribed", deadline));
-	if (json)
-		fprintf(stderr, "kuifctl: subscribed\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c = connect_or_die();
+	kuif_set_reconnect(c, reconnect);
+	if (kuif_subscribe(c, nevents ? events : NULL,
+	    nsources ? sources : NULL, since) == -1) {
+		fprintf(stderr, "kuifctl: %s\n", kuif_error(c));
+		return errno == EREMOTEIO ? EXIT_REPLY : EXIT_UNREACHABLE;
+	}
+	/* For scripts: the subscription is in place from here on. */
+	fprintf(stderr, "kuifctl: subscribed\n");
 
 	while (count < 0 || seen < count) {
-		rc = conn_read(&c, &rec, deadline);
+		left_ms = -1;
+		if (timeout > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			left_ms = (long long)(timeout * 1000) -
+			    ((t.tv_sec - t0.tv_sec) * 1000 +
+			    (t.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left_ms <= 0)
+				break;
+		}
+		rc = kuif_next(c, &rec, (int)left_ms);
 		if (rc == 0)
-			return count < 0 ? 0 : EXIT_TIMEOUT;
-		if (rc < 0)
+			break;
+		if (rc == -1) {
+			fprintf(stderr, "kuifctl: %s\n", kuif_error(c));
+			kuif_close(c);
 			return EXIT_UNREACHABLE;
-		type = json_string_value(json_object_get(rec, "type"));
-		if (type != NULL && (strcmp(type, "event") == 0 ||
-		    strcmp(type, "lost") == 0)) {
-			if (json) {
-				char *s = json_dumps(rec, JSON_COMPACT);
-
-				printf("%s\n", s);
-				free(s);
-			} else
+		}
+		type = str(rec, "type");
+		if (strcmp(type, "event") == 0 || strcmp(type, "lost") == 0) {
+			if (json)
+				print_json(rec);
+			else
 				print_human(rec);
 			fflush(stdout);
 			seen++;
 		}
 		json_decref(rec);
 	}
+	kuif_close(c);
+	return count > 0 && seen < count ? EXIT_TIMEOUT : 0;
+}
+
+static int
+cmd_simple(json_t *req, const char *type)
+{
+	struct kuif_client *c = connect_or_die();
+	json_t *reply;
+
+	request_or_die(c, req, type, &reply);
+	print_json(reply);
+	json_decref(reply);
+	kuif_close(c);
+	return 0;
+}
+
+static void
+print_flat(const char *prefix, const json_t *o)
+{
+	const char *key;
+	json_t *v;
+	char name[128];
+
+	json_object_foreach((json_t *)o, key, v) {
+		snprintf(name, sizeof(name), "%s%s%s", prefix,
+		    *prefix ? "." : "", key);
+		if (json_is_object(v))
+			print_flat(name, v);
+		else if (json_is_integer(v))
+			printf("%-32s %lld\n", name,
+			    (long long)json_integer_value(v));
+		else if (json_is_boolean(v))
+			printf("%-32s %s\n", name, json_is_true(v) ? "yes" : "no");
+		else if (json_is_string(v) && strcmp(key, "type") != 0)
+			printf("%-32s %s\n", name, json_string_value(v));
+	}
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct kuif_client *c;
+	json_t *reply;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
+		usage(EXIT_USAGE);
+	c = connect_or_die();
+	request_or_die(c, json_pack("{s:s}", "op", "stats"), "stats", &reply);
+	if (argc == 2)
+		print_json(reply);
+	else
+		print_flat("", reply);
+	json_decref(reply);
+	kuif_close(c);
 	return 0;
 }
 
 static int
-cmd_simple(json_t *req, const char *reply_type)
+read_small(const char *path, char *buf, size_t size)
 {
-	struct conn c;
-	json_t *rec;
-	char *s;
+	FILE *f = fopen(path, "r");
 
-	conn_open(&c);
-	json_decref(conn_expect(&c, "hello", deadline_after(10)));
-	conn_send(&c, req);
-	rec = conn_expect(&c, reply_type, deadline_after(10));
-	s = json_dumps(rec, JSON_COMPACT);
-	printf("%s\n", s);
-	free(s);
-	json_decref(rec);
+	if (f == NULL || fgets(buf, (int)size, f) == NULL) {
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+static int
+cmd_status(void)
+{
+	char version[64];
+	struct kuif_client *c;
+	json_t *reply, *src;
+	const char *key;
+	int rc = 0;
+
+	printf("kuifctl:  %s\n", KUIF_VERSION_STRING);
+	if (read_small("/sys/module/kuif/version", version,
+	    sizeof(version)) == 0)
+		printf("module:   kuif %s loaded\n", version);
+	else if (access("/sys/module/kuif", F_OK) == 0)
+		printf("module:   kuif loaded\n");
+	else {
+		printf("module:   not loaded (modprobe kuif)\n");
+		rc = EXIT_REPLY;
+	}
+	c = kuif_connect(socket_path);
+	if (c == NULL) {
+		printf("daemon:   unreachable at %s: %s\n",
+		    kuif_socket_path(socket_path), strerror(errno));
+		return EXIT_UNREACHABLE;
+	}
+	printf("daemon:   %s at %s, seq %lld\n", str(kuif_hello(c), "server"),
+	    kuif_socket_path(socket_path), (long long)json_integer_value(
+	    json_object_get(kuif_hello(c), "seq")));
+	request_or_die(c, json_pack("{s:s}", "op", "stats"), "stats", &reply);
+	json_object_foreach(json_object_get(reply, "sources"), key, src) {
+		json_t *att = json_object_get(src, "attached");
+
+		printf("source:   %-8s %-9s received %lld\n", key,
+		    att == NULL ? "" : json_is_true(att) ? "attached" :
+		    "detached", (long long)json_integer_value(
+		    json_object_get(src, "received")));
+	}
+	json_decref(reply);
+	kuif_close(c);
+	return rc;
 }
 
 int
@@ -358,38 +356,39 @@ main(int argc, char **argv)
 	const char *cmd;
 	int ch;
 
-	socket_path = getenv("KUIF_SOCKET");
-	if (socket_path == NULL || *socket_path == '\0')
-		socket_path = DEFAULT_SOCKET;
-	/* "+" stops at the command, whose options are its own. */
+	/* "+": stop at the command, whose options are its own. */
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'S':
 			socket_path = optarg;
 			break;
+		case 'h':
+			usage(0);
 		case 'V':
 			printf("kuifctl %s\n", KUIF_VERSION_STRING);
 			return 0;
 		default:
-			usage();
+			usage(EXIT_USAGE);
 		}
 	}
 	if (optind >= argc)
-		usage();
+		usage(EXIT_USAGE);
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
 
 	if (strcmp(cmd, "monitor") == 0)
 		return cmd_monitor(argc, argv);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(argc, argv);
+	if (strcmp(cmd, "status") == 0 && argc == 1)
+		return cmd_status();
 	if (strcmp(cmd, "ping") == 0 && argc == 1)
 		return cmd_simple(json_pack("{s:s, s:i}", "op", "ping", "id",
 		    (int)getpid()), "pong");
-	if (strcmp(cmd, "stats") == 0 && argc == 1)
-		return cmd_simple(json_pack("{s:s}", "op", "stats"), "stats");
 	if (strcmp(cmd, "emit") == 0 && (argc == 2 || argc == 3))
 		return cmd_simple(json_pack("{s:s, s:s, s:s}", "op", "emit",
 		    "event", argv[1], "payload", argc == 3 ? argv[2] : ""),
 		    "emitted");
-	usage();
+	usage(EXIT_USAGE);
 }

@@ -30,8 +30,8 @@ RESULTS = []
 class Kuifd:
     """One kuifd process with its own socket and configuration."""
 
-    def __init__(self, conf="", binary=None):
-        self.dir = tempfile.mkdtemp(prefix="kuifd-test-")
+    def __init__(self, conf="", binary=None, directory=None):
+        self.dir = directory or tempfile.mkdtemp(prefix="kuifd-test-")
         self.sock = os.path.join(self.dir, "kuifd.sock")
         self.conf = os.path.join(self.dir, "kuifd.conf")
         self.log = os.path.join(self.dir, "kuifd.log")
@@ -437,6 +437,118 @@ def test_bad_config_refuses_to_start():
     r = subprocess.run([KUIFD, "-n", "-c", "conf/kuifd.conf"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
+
+
+KUIFCTL = os.path.join(os.path.dirname(PLAIN), "kuifctl")
+
+
+def kuifctl(k, *args, timeout=20):
+    return subprocess.run([KUIFCTL, "--socket", k.sock] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@test
+def test_kuifctl_unreachable_exits_3_with_advice():
+    r = subprocess.run([KUIFCTL, "--socket", "/nonexistent/s", "ping"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 3, r
+    assert "systemctl status kuifd" in r.stderr, r.stderr
+
+
+@test
+def test_kuifctl_monitor_count_filter_and_json():
+    k = Kuifd()
+    p = subprocess.Popen([KUIFCTL, "--socket", k.sock, "monitor", "--json",
+                          "--count", "2", "--event", "x.*",
+                          "--timeout", "20"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    deadline = time.time() + 10
+    while "subscribed" not in (p.stderr.readline() or ""):
+        assert time.time() < deadline and p.poll() is None, "no subscription"
+    inject(k, [1], "y.no")
+    inject(k, [2], "x.one")
+    inject(k, [3], "x.two")
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 0, (p.returncode, err)
+    evs = [json.loads(line) for line in out.splitlines()]
+    assert [e["event"] for e in evs] == ["x.one", "x.two"], evs
+    k.stop()
+
+
+@test
+def test_kuifctl_monitor_timeout_exits_4():
+    k = Kuifd()
+    t = time.time()
+    r = kuifctl(k, "monitor", "--count", "1", "--timeout", "1")
+    assert r.returncode == 4, r
+    assert 0.9 < time.time() - t < 5
+    k.stop()
+
+
+@test
+def test_kuifctl_human_output_and_lost_shown():
+    k = Kuifd("[events]\nreorder_ms = 10\n")
+    inject(k, [1], "netdev.up", "eth0")
+    inject(k, [5], "netdev.down", "eth0")
+    time.sleep(0.2)
+    r = kuifctl(k, "monitor", "--since", "0", "--count", "3", "--timeout",
+                "5")
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert "netdev.up" in lines[0] and "eth0" in lines[0], lines
+    assert lines[1] == "*** LOST 3 record(s): missed ***", lines
+    assert "netdev.down" in lines[2], lines
+    k.stop()
+
+
+@test
+def test_kuifctl_stats_ping_emit():
+    k = Kuifd()
+    r = kuifctl(k, "stats", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["type"] == "stats", r
+    r = kuifctl(k, "stats")
+    assert r.returncode == 0 and "bus.published" in r.stdout, r
+    r = kuifctl(k, "ping")
+    assert r.returncode == 0 and '"type":"pong"' in r.stdout, r
+    r = kuifctl(k, "emit", "user.x", "p")
+    assert r.returncode == 1 and "emit_failed" in r.stderr, r
+    r = kuifctl(k, "emit", "Bad", "p")
+    assert r.returncode == 1 and "bad_request" in r.stderr, r
+    r = kuifctl(k, "frobnicate")
+    assert r.returncode == 2 and "usage" in r.stderr, r
+    k.stop()
+
+
+@test
+def test_kuifctl_reconnects_after_kuifd_restart():
+    k = Kuifd()
+    p = subprocess.Popen([KUIFCTL, "--socket", k.sock, "monitor", "--json",
+                          "--count", "3", "--timeout", "30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    while "subscribed" not in (p.stderr.readline() or ""):
+        assert p.poll() is None, "monitor exited"
+    inject(k, [1], "a.before")
+    time.sleep(0.3)
+    k.stop()
+    k2 = Kuifd(directory=k.dir)     # same socket path, history gone
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        st = subprocess.run([KUIFCTL, "--socket", k.sock, "stats", "--json"],
+                            capture_output=True, text=True, timeout=10)
+        if st.returncode == 0 and json.loads(st.stdout)["clients"] >= 2:
+            break
+        time.sleep(0.2)
+    inject(k2, [1], "a.after")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, (p.returncode, err)
+    recs = [json.loads(line) for line in out.splitlines()]
+    assert recs[0]["event"] == "a.before", recs
+    assert recs[1] == {"type": "lost", "count": 0,
+                       "reason": "server_restarted"}, recs
+    assert recs[2]["event"] == "a.after", recs
+    k2.stop()
 
 
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")
