@@ -25,7 +25,7 @@ t_sandboxed_kuifd_serves_all_sources() {
 	systemctl restart kuifd || return 1
 	local st
 	printf 'sandboxed' > /dev/kuif
-	st=$(kuifctl stats) || return 1
+	st=$(kuifctl stats --json) || return 1
 	echo "$st" | python3 -c '
 import json, sys
 st = json.load(sys.stdin)
