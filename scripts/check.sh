@@ -77,6 +77,29 @@ if [ $unit_only -eq 0 ]; then
 		fail sparse.installed "sparse is missing (make deps installs it)"
 	fi
 
+	# DKMS builds the module from kmod/ for every kernel, in scratch trees.
+	ver=$(sed -n 's/.*KUIF_VERSION_STRING[^"]*"\(.*\)"/\1/p' kmod/include/uapi/kuif.h)
+	if ! grep -q "^PACKAGE_VERSION=\"$ver\"" kmod/dkms.conf; then
+		fail dkms.version "kmod/dkms.conf PACKAGE_VERSION is not $ver"
+	elif ! command -v dkms >/dev/null; then
+		fail dkms.installed "dkms is missing (make deps installs it)"
+	else
+		d=$(mktemp -d)
+		mkdir -p "$d/src" "$d/tree"
+		cp -r kmod "$d/src/kuif-$ver"
+		for b in /lib/modules/*/build; do
+			k=$(basename "$(dirname "$b")")
+			if dkms build --dkmstree "$d/tree" --sourcetree "$d/src" \
+				-m kuif -v "$ver" -k "$k" >"$d/$k.log" 2>&1 &&
+				ls "$d/tree/kuif/$ver/$k"/*/module/kuif.ko* >/dev/null 2>&1; then
+				pass "dkms.build.$k"
+			else
+				fail "dkms.build.$k" "$(tail -n 3 "$d/$k.log" | tr '\n' ' ')"
+			fi
+		done
+		rm -rf "$d"
+	fi
+
 	out=$(./tests/vm/run "${vm_args[@]}" | tee /dev/stderr)
 	while read -r verdict name rest; do
 		case "$verdict" in
