@@ -15,6 +15,8 @@ BINDIR		?= $(PREFIX)/bin
 LIBEXECDIR	?= $(PREFIX)/libexec
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/kuif
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
@@ -136,6 +138,13 @@ systemd/kuifd.tmpfiles $(TMPFILESDIR)/kuifd.conf 0644
 conf/kuifd.conf $(SYSCONFDIR)/kuifd/kuifd.conf 0644
 conf/60-kuif.rules $(UDEVRULESDIR)/60-kuif.rules 0644
 conf/kuif-modprobe.conf $(SYSCONFDIR)/modprobe.d/kuif.conf 0644
+docs/man/kuifd.8 $(MANDIR)/man8/kuifd.8 0644
+docs/man/kuifctl.1 $(MANDIR)/man1/kuifctl.1 0644
+docs/man/kuifd.conf.5 $(MANDIR)/man5/kuifd.conf.5 0644
+docs/man/kuif.4 $(MANDIR)/man4/kuif.4 0644
+docs/protocol.md $(DOCDIR)/protocol.md 0644
+docs/examples/kuif-monitor.py $(DOCDIR)/examples/kuif-monitor.py 0644
+clients/completion/kuifctl $(BASHCOMPDIR)/kuifctl 0644
 endef
 export INSTALL_LIST
 
@@ -159,7 +168,8 @@ uninstall:
 		[ -n "$$dst" ] || continue; \
 		rm -fv "$(DESTDIR)$$dst"; \
 	done
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd 2>/dev/null
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@for m in $(DESTDIR)$(MODULESDIR)/*/updates/kuif.ko; do \
 		[ -e "$$m" ] || continue; \
 		rm -fv "$$m"; \

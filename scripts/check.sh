@@ -60,6 +60,18 @@ else
 	fail host.built "build/asan/kuifd is missing (make check builds it)"
 fi
 
+# Man pages render without a warning.
+for m in docs/man/*.[1-8]; do
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$m" 2>&1 >/dev/null)
+	if [ -n "$w" ]; then
+		fail "man.$(basename "$m")" "$(echo "$w" | head -1)"
+	elif [ -z "$(MANWIDTH=80 man -l "$m" 2>/dev/null | head -3)" ]; then
+		fail "man.$(basename "$m")" "renders empty"
+	else
+		pass "man.$(basename "$m")"
+	fi
+done
+
 if [ $unit_only -eq 0 ]; then
 	# sparse on the module, for every kernel built.
 	if command -v sparse >/dev/null; then

@@ -551,6 +551,24 @@ def test_kuifctl_reconnects_after_kuifd_restart():
     k2.stop()
 
 
+@test
+def test_python_example_client_without_libkuif():
+    k = Kuifd()
+    p = subprocess.Popen([sys.executable, "docs/examples/kuif-monitor.py",
+                          "--socket", k.sock, "--event", "py.*",
+                          "--count", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    assert p.stderr.readline().strip() == "subscribed"
+    inject(k, [1], "py.one", "a")
+    inject(k, [2], "other")
+    inject(k, [3], "py.two", "b")
+    out, _ = p.communicate(timeout=20)
+    assert p.returncode == 0, p.returncode
+    assert out.splitlines() == ["1 1 upcall py.one a", "3 3 upcall py.two b"], out
+    k.stop()
+
+
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")
 print(f"host tests: {len(RESULTS) - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
