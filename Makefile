@@ -20,6 +20,7 @@ BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
+CATALOGDIR	?= /usr/lib/systemd/catalog
 TMPFILESDIR	?= /usr/lib/tmpfiles.d
 UDEVRULESDIR	?= /lib/udev/rules.d
 MODULESDIR	?= /lib/modules
@@ -134,6 +135,7 @@ $(BUILD)/kuif.pc $(LIBDIR)/pkgconfig/kuif.pc 0644
 systemd/kuifd.service $(UNITDIR)/kuifd.service 0644
 systemd/kuifd.socket $(UNITDIR)/kuifd.socket 0644
 systemd/kuif.sysusers $(SYSUSERSDIR)/kuif.conf 0644
+systemd/kuifd.catalog $(CATALOGDIR)/kuifd.catalog 0644
 systemd/kuifd.tmpfiles $(TMPFILESDIR)/kuifd.conf 0644
 conf/kuifd.conf $(SYSCONFDIR)/kuifd/kuifd.conf 0644
 conf/60-kuif.rules $(UDEVRULESDIR)/60-kuif.rules 0644
@@ -161,6 +163,7 @@ install: all
 			$(DESTDIR)$(MODULESDIR)/$$k/updates/kuif.ko; \
 		if [ -z "$(DESTDIR)" ]; then depmod -a $$k; fi; \
 	done
+	@if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog || true; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkuif.so

@@ -92,9 +92,39 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+/* Message IDs of the lifecycle messages: see systemd/kuifd.catalog. */
+static const struct {
+	const char	*what;
+	const char	*id;
+} log_message_ids[] = {
+	{ "start", "9795eb1b88dd43b881084cfa92adc4f2" },
+	{ "ready", "a7b4b5e089184dccaa70a6ad768a736b" },
+	{ "stop", "c86baa05504d456686dd67dae20ae84e" },
+	{ "stopped", "5ed3ebfe793b421d9ad41f07ee5c97c9" },
+	{ "source_up", "5ceee388bd984a7a8a07a6a35c04c33d" },
+	{ "source_down", "8ced294170244a3cafdf168057b48d2b" },
+	{ "source_waiting", "fcf39a03eee548d89b8358fd1475b551" },
+	{ "reload", "11480b750830489795b346d971b88eff" },
+	{ "restored", "8f49c3ac24f64c0f99c907b4b2e4b64e" },
+};
+
+static const char *
+log_message_id(const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(log_message_ids) / sizeof(log_message_ids[0]);
+	    i++) {
+		if (strcmp(log_message_ids[i].what, what) == 0)
+			return log_message_ids[i].id;
+	}
+	return NULL;
+}
+
 /*
- * Lifecycle messages (start, source up/down, stop) carry KUIF_LIFECYCLE so
- * that `journalctl -u kuifd KUIF_LIFECYCLE=start` finds them.
+ * Lifecycle messages (start, source up/down, stop) carry KUIF_LIFECYCLE and
+ * a MESSAGE_ID, so that `journalctl -u kuifd KUIF_LIFECYCLE=start` finds
+ * them and `journalctl -x` explains them.
  */
 void
 log_lifecycle(const char *what, const char *fmt, ...)
@@ -106,7 +136,12 @@ log_lifecycle(const char *what, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (log_to_journal)
+	if (log_to_journal && log_message_id(what) != NULL)
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_NOTICE,
+		    "MESSAGE_ID=%s", log_message_id(what),
+		    "KUIF_LIFECYCLE=%s", what, "SYSLOG_IDENTIFIER=%s",
+		    log_ident, NULL);
+	else if (log_to_journal)
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_NOTICE,
 		    "KUIF_LIFECYCLE=%s", what, "SYSLOG_IDENTIFIER=%s",
 		    log_ident, NULL);

@@ -128,7 +128,17 @@ print(f.readline().strip())')
 	echo "$out" | grep -q permission_denied || { echo "upcall by non-root: $out"; return 1; }
 }
 
+t_journal_lifecycle_message_ids() {
+	journalctl --update-catalog || return 1
+	journalctl --sync
+	journalctl -u kuifd -o cat --no-pager MESSAGE_ID=9795eb1b88dd43b881084cfa92adc4f2 | grep -q starting ||
+		{ echo "no start message by MESSAGE_ID"; return 1; }
+	journalctl -u kuifd -x --no-pager MESSAGE_ID=a7b4b5e089184dccaa70a6ad768a736b |
+		grep -q "serves subscribers" || { echo "catalog text not shown by journalctl -x"; return 1; }
+}
+
 check udev_gives_dev_kuif_group t_udev_gives_dev_kuif_group
+check journal_lifecycle_message_ids t_journal_lifecycle_message_ids
 check sandbox_exposure t_sandbox_exposure
 check sandboxed_kuifd_serves_all_sources t_sandboxed_kuifd_serves_all_sources
 check socket_activation_starts_kuifd t_socket_activation_starts_kuifd
