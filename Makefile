@@ -50,7 +50,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 		   $(wildcard tests/unit/test_*.c))
 
 .PHONY: all modules userspace install uninstall check check-run unit vm deps \
-	demo demo-run sparse clean
+	demo demo-run sparse fuzz clean
 .DELETE_ON_ERROR:
 
 all: userspace modules
@@ -123,6 +123,31 @@ $(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idaemon -o $@ $^ $(LDLIBS_DAEMON) -lcmocka
 
+# libFuzzer targets (clang, ASan, UBSan), one per parser; seed corpora in
+# tests/fuzz/corpus/NAME. `make fuzz FUZZ_SECONDS=60` runs each that long.
+FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,\
+		   $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE \
+		   -Ikmod/include/uapi -Idaemon \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SECONDS	?= 60
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out daemon/main.c,$(DAEMON_SRCS)) \
+		$(LDLIBS_DAEMON)
+
+fuzz: $(FUZZ_TARGETS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		n=$$(basename $$t); n=$${n#fuzz_}; \
+		mkdir -p $(BUILD)/fuzz-corpus/$$n; \
+		echo "== $$n for $(FUZZ_SECONDS) s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY'; \
+	done
+
 # Installed files: "source destination mode", one per line.
 define INSTALL_LIST
 $(BUILD)/kuifd $(SBINDIR)/kuifd 0755
@@ -189,10 +214,10 @@ deps:
 check: deps
 	$(MAKE) check-run WERROR=-Werror
 
-check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd
+check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd $(FUZZ_TARGETS)
 	./scripts/check.sh $(KVERS:%=--kernel %)
 
-unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd
+unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(FUZZ_TARGETS)
 	./scripts/check.sh --unit-only
 
 vm: all

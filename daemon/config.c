@@ -202,6 +202,27 @@ config_handler(void *arg, const char *section, const char *key,
 	return 1;
 }
 
+/* The same from a string, for tests and fuzzing; name is for messages. */
+int
+config_load_string(const char *name, const char *text, struct config *conf)
+{
+	struct config_parse p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	config_defaults(&p.conf);
+	rc = ini_parse_string(text, config_handler, &p);
+	if (rc != 0) {
+		log_warnx("%s:%d: %s", name, rc,
+		    p.err[0] != '\0' ? p.err : "syntax error");
+		config_free(&p.conf);
+		return -1;
+	}
+	config_free(conf);
+	*conf = p.conf;
+	return 0;
+}
+
 /*
  * Loads path over the defaults. On success replaces *conf and returns 0;
  * on failure logs why and returns -1 with *conf unchanged.

@@ -9,6 +9,25 @@
 
 #include "kuifd.h"
 
+/* The kernel's rule for names: [a-z][a-z0-9._-]*, 1 to 31 bytes. */
+bool
+event_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= KUIF_EVENT_NAME_MAX || name[0] < 'a' ||
+	    name[0] > 'z')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* RFC 3339 in UTC with nanoseconds: 2026-11-28T22:04:19.123456789Z */
 int
 event_format_time(uint64_t ns, char *buf, size_t size)

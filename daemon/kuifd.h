@@ -60,6 +60,7 @@ struct event {
 struct json_t;
 char	*json_line(struct json_t *, size_t *);
 char	*event_to_json(const struct event *, size_t *);
+bool	 event_name_valid(const char *, size_t);
 int	 event_format_time(uint64_t, char *, size_t);
 
 /* filter.c: which events a subscriber wants. */
@@ -188,6 +189,7 @@ struct config {
 };
 
 int	 config_load(const char *, struct config *);
+int	 config_load_string(const char *, const char *, struct config *);
 void	 config_defaults(struct config *);
 void	 config_free(struct config *);
 
@@ -252,6 +254,8 @@ void		 src_netlink_free(struct src_netlink *);
 bool		 src_netlink_attached(const struct src_netlink *);
 void		 src_netlink_counters(const struct src_netlink *, uint64_t *,
 		    uint64_t *);
+struct nlmsghdr;
+int		 src_netlink_decode(struct nlmsghdr *, struct event *);
 int		 src_netlink_emit(const char *, const void *, size_t,
 		    uint64_t *, char *, size_t, void *);
 

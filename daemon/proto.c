@@ -184,7 +184,7 @@ parse_emit(json_t *obj, struct request *req, char *err, size_t errlen)
 	json_t *ev = json_object_get(obj, "event");
 	json_t *pl = json_object_get(obj, "payload");
 	const char *name = json_string_value(ev);
-	size_t i, n;
+	size_t n;
 
 	if (name == NULL)
 		PERR("%s needs \"event\", a string", req->op == REQ_EMIT ?
@@ -193,15 +193,9 @@ parse_emit(json_t *obj, struct request *req, char *err, size_t errlen)
 	if (n == 0 || n >= sizeof(req->event))
 		PERR("event name must be 1 to %d bytes",
 		    KUIF_EVENT_NAME_MAX - 1);
-	if (name[0] < 'a' || name[0] > 'z')
-		PERR("event name must start with a lowercase letter");
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_' || c == '-'))
-			PERR("event name may hold only [a-z0-9._-]");
-	}
+	if (!event_name_valid(name, n))
+		PERR("event name must start with a lowercase letter and hold "
+		    "only [a-z0-9._-]");
 	memcpy(req->event, name, n + 1);
 	if (pl != NULL) {
 		if (!json_is_string(pl))

@@ -128,33 +128,56 @@ src_netlink_on_ctrl(struct src_netlink *src, struct nlmsghdr *nlh)
 		src_netlink_detach(src);
 }
 
-static void
-src_netlink_on_event(struct src_netlink *src, struct nlmsghdr *nlh)
+/*
+ * A KUIF_CMD_EVENT message into an event. Returns 0, 1 when the message is
+ * not an event, or -1 when it is malformed. The message length must have
+ * been checked against what was received (genlmsg_valid_hdr).
+ */
+int
+src_netlink_decode(struct nlmsghdr *nlh, struct event *ev)
 {
 	struct nlattr *tb[KUIF_A_MAX + 1];
 	struct genlmsghdr *gh = nlmsg_data(nlh);
-	struct event ev;
-	int err;
+	const struct nlattr *name, *pl;
 
 	if (gh->cmd != KUIF_CMD_EVENT)
-		return;
-	err = genlmsg_parse(nlh, 0, tb, KUIF_A_MAX, src_netlink_policy);
-	if (err < 0 || tb[KUIF_A_KSEQ] == NULL || tb[KUIF_A_TIME] == NULL ||
-	    tb[KUIF_A_EVENT] == NULL) {
-		log_warnx("netlink: malformed event dropped: %s",
-		    err < 0 ? nl_geterror(err) : "missing attribute");
-		return;
-	}
+		return 1;
+	if (genlmsg_parse(nlh, 0, tb, KUIF_A_MAX, src_netlink_policy) < 0 ||
+	    tb[KUIF_A_KSEQ] == NULL || tb[KUIF_A_TIME] == NULL ||
+	    tb[KUIF_A_EVENT] == NULL)
+		return -1;
+	name = tb[KUIF_A_EVENT];
+	pl = tb[KUIF_A_PAYLOAD];
+	if (!event_name_valid(nla_data(name), strnlen(nla_data(name),
+	    (size_t)nla_len(name))) ||
+	    (pl != NULL && (size_t)nla_len(pl) > KUIF_PAYLOAD_MAX))
+		return -1;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
-	ev.time_ns = nla_get_u64(tb[KUIF_A_TIME]);
-	nla_strlcpy(ev.name, tb[KUIF_A_EVENT], sizeof(ev.name));
-	strcpy(ev.source, "netlink");
-	if (tb[KUIF_A_PAYLOAD] != NULL) {
-		ev.len = (size_t)nla_len(tb[KUIF_A_PAYLOAD]);
-		memcpy(ev.payload, nla_data(tb[KUIF_A_PAYLOAD]), ev.len);
+	memset(ev, 0, sizeof(*ev));
+	ev->kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
+	ev->time_ns = nla_get_u64(tb[KUIF_A_TIME]);
+	if (ev->kseq == 0)
+		return -1;
+	nla_strlcpy(ev->name, name, sizeof(ev->name));
+	strcpy(ev->source, "netlink");
+	if (pl != NULL) {
+		ev->len = (size_t)nla_len(pl);
+		memcpy(ev->payload, nla_data(pl), ev->len);
 	}
+	return 0;
+}
+
+static void
+src_netlink_on_event(struct src_netlink *src, struct nlmsghdr *nlh)
+{
+	struct event ev;
+	int rc;
+
+	rc = src_netlink_decode(nlh, &ev);
+	if (rc == -1)
+		log_warnx("netlink: malformed event dropped");
+	if (rc != 0)
+		return;
 	src->received++;
 	bus_publish(src->bus, &ev);
 }

@@ -157,7 +157,7 @@ src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
 	    sizeof(*rec) + rec->payload_len > rec->len)
 		return 0;
 	name_len = strnlen(rec->event, sizeof(rec->event));
-	if (name_len == 0 || name_len == sizeof(rec->event))
+	if (!event_name_valid(rec->event, name_len) || rec->kseq == 0)
 		return 0;
 	memset(ev, 0, sizeof(*ev));
 	ev->kseq = rec->kseq;

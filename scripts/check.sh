@@ -60,6 +60,21 @@ else
 	fail host.built "build/asan/kuifd is missing (make check builds it)"
 fi
 
+# Each libFuzzer target briefly, from its seed corpus, so none can rot.
+for t in build/fuzz/fuzz_*; do
+	[ -x "$t" ] || { fail fuzz.built "no fuzz targets in build/fuzz"; break; }
+	n=$(basename "$t"); n=${n#fuzz_}
+	d=$(mktemp -d)
+	cp tests/fuzz/corpus/"$n"/* "$d"/ 2>/dev/null
+	if out=$("$t" -runs=20000 -print_final_stats=1 "$d" 2>&1); then
+		pass "fuzz.$n ($(echo "$out" | sed -n 's/stat::number_of_executed_units: *//p') runs)"
+	else
+		fail "fuzz.$n" "$(echo "$out" | grep -E 'ERROR|SUMMARY|runtime error' | head -2 | tr '\n' ' ')"
+		echo "$out" | tail -n 30 | sed 's/^/    /'
+	fi
+	rm -rf "$d"
+done
+
 # Man pages render without a warning.
 for m in docs/man/*.[1-8]; do
 	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$m" 2>&1 >/dev/null)
