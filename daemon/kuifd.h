@@ -61,6 +61,7 @@ struct json_t;
 char	*json_line(struct json_t *, size_t *);
 char	*event_to_json(const struct event *, size_t *);
 bool	 event_name_valid(const char *, size_t);
+bool	 utf8_valid(const uint8_t *, size_t);
 int	 event_format_time(uint64_t, char *, size_t);
 
 /* filter.c: which events a subscriber wants. */

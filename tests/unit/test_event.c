@@ -80,6 +80,37 @@ test_event_json_binary_payload_is_hex(void **state)
 }
 
 static void
+test_event_json_nul_or_bad_utf8_is_hex(void **state)
+{
+	static const struct {
+		const char	*bytes;
+		size_t		 len;
+		const char	*want;
+	} cases[] = {
+		{ "a\0b", 3, "\"payload_hex\":\"610062\"" },
+		{ "\xc0\xaf", 2, "\"payload_hex\":\"c0af\"" },	/* overlong */
+		{ "\xed\xa0\x80", 3, "\"payload_hex\":\"eda080\"" }, /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, "\"payload_hex\":\"f4908080\"" },
+		{ "\xe2\x82", 2, "\"payload_hex\":\"e282\"" },	/* cut short */
+		{ "\xe2\x82\xac\x01", 4, "\"payload\":\"\xe2\x82\xac\\u0001\"" },
+	};
+	struct event ev;
+	size_t i;
+	char *line;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ev = sample(cases[i].bytes, cases[i].len);
+		line = event_to_json(&ev, NULL);
+		assert_non_null(line);
+		if (strstr(line, cases[i].want) == NULL)
+			fail_msg("case %zu: want %s in %s", i, cases[i].want,
+			    line);
+		free(line);
+	}
+}
+
+static void
 test_event_json_empty_payload(void **state)
 {
 	struct event ev = sample("", 0);
@@ -131,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_event_json_has_every_field),
 		cmocka_unit_test(test_event_json_escapes_text),
 		cmocka_unit_test(test_event_json_binary_payload_is_hex),
+		cmocka_unit_test(test_event_json_nul_or_bad_utf8_is_hex),
 		cmocka_unit_test(test_event_json_empty_payload),
 		cmocka_unit_test(test_event_json_max_payload),
 		cmocka_unit_test(test_time_format_epoch_and_nanoseconds),
