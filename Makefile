@@ -77,6 +77,12 @@ $(BUILD)/asan/kuifd: $(DAEMON_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $(DAEMON_SRCS) $(LDLIBS_DAEMON)
 
+$(BUILD)/asan/kuifctl: clients/kuifctl/kuifctl.c clients/lib/kuif-client.c \
+		clients/lib/kuif-client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ clients/kuifctl/kuifctl.c \
+		clients/lib/kuif-client.c $(LDLIBS_CTL)
+
 # libkuif: shared and static, and kuifctl linked against it.
 $(BUILD)/lib/kuif-client.o: clients/lib/kuif-client.c clients/lib/kuif-client.h
 	@mkdir -p $(dir $@)
@@ -214,10 +220,11 @@ deps:
 check: deps
 	$(MAKE) check-run WERROR=-Werror
 
-check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd $(FUZZ_TARGETS)
+check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl \
+	$(FUZZ_TARGETS)
 	./scripts/check.sh $(KVERS:%=--kernel %)
 
-unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(FUZZ_TARGETS)
+unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl $(FUZZ_TARGETS)
 	./scripts/check.sh --unit-only
 
 vm: all

@@ -41,6 +41,7 @@ struct client {
 	bool			 subscribed;
 	bool			 closing;	/* flush output, then linger */
 	bool			 lingering;	/* shut down for writing */
+	bool			 half_closed;	/* the peer shut down writing */
 	bool			 freeing;	/* free is scheduled */
 	struct filter		 filter;
 	/*
@@ -62,6 +63,7 @@ struct server {
 	struct bus		*bus;
 	struct evconnlistener	*listener;
 	struct event		*ev_accept_retry;
+	struct event		*ev_sweep;	/* finds half-closed peers gone */
 	char			*path;		/* NULL when socket-activated */
 	struct client_list	 clients;
 	size_t			 nclients;
@@ -443,9 +445,10 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 	} else if (what & BEV_EVENT_EOF) {
 		/* Half-closed (shutdown for writing), a subscriber may still
 		 * want its events; gone entirely, it hangs up both ways. */
-		if (c->subscribed && !c->closing && !server_client_hung_up(c))
+		if (c->subscribed && !c->closing && !server_client_hung_up(c)) {
 			bufferevent_disable(c->bev, EV_READ);
-		else
+			c->half_closed = true;
+		} else
 			server_client_free_later(c);
 	}
 }
@@ -539,6 +542,24 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    c->privileged ? " (privileged)" : "");
 }
 
+/*
+ * A half-closed subscriber that goes away entirely is noticed at the next
+ * write; when nothing is written for a while, this sweep notices it.
+ */
+static void
+server_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (c->half_closed && !c->freeing && server_client_hung_up(c))
+			server_client_free_later(c);
+	}
+}
+
 static void
 server_accept_retry(evutil_socket_t fd, short what, void *arg)
 {
@@ -624,6 +645,7 @@ struct server *
 server_create(struct event_base *base, struct bus *bus,
     const struct config *conf, int listen_fd)
 {
+	struct timeval sweep = { 2, 0 };
 	struct server *srv;
 	struct group *gr;
 	int fd;
@@ -658,8 +680,10 @@ server_create(struct event_base *base, struct bus *bus,
 		fatalx("cannot listen for clients");
 	evconnlistener_set_error_cb(srv->listener, server_accept_error);
 	srv->ev_accept_retry = evtimer_new(base, server_accept_retry, srv);
-	if (srv->ev_accept_retry == NULL)
-		fatalx("cannot create accept retry timer");
+	srv->ev_sweep = event_new(base, -1, EV_PERSIST, server_sweep, srv);
+	if (srv->ev_accept_retry == NULL || srv->ev_sweep == NULL ||
+	    event_add(srv->ev_sweep, &sweep) == -1)
+		fatalx("cannot create the server's timers");
 	bus_set_sink(bus, server_broadcast, srv);
 	return srv;
 }
@@ -704,6 +728,7 @@ server_free(struct server *srv)
 	}
 	evconnlistener_free(srv->listener);
 	event_free(srv->ev_accept_retry);
+	event_free(srv->ev_sweep);
 	if (srv->path != NULL) {
 		unlink(srv->path);
 		free(srv->path);
