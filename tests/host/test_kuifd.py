@@ -25,6 +25,7 @@ KUIFD = sys.argv[1] if len(sys.argv) > 1 else "build/asan/kuifd"
 # memory would swamp what kuifd itself holds.
 PLAIN = sys.argv[2] if len(sys.argv) > 2 else "build/kuifd"
 RESULTS = []
+RUNNING = []    # kuifd processes of the current test, killed after it
 
 
 class Kuifd:
@@ -43,6 +44,7 @@ class Kuifd:
         self.proc = subprocess.Popen(
             [binary or KUIFD, "-c", self.conf, "-s", self.sock],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=env)
+        RUNNING.append(self.proc)
         deadline = time.time() + 10
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -165,6 +167,12 @@ def test(fn):
         RESULTS.append(("FAIL", name, why))
         print(f"FAIL {name}: {why}", flush=True)
         traceback.print_exc(file=sys.stderr)
+    finally:
+        while RUNNING:
+            p = RUNNING.pop()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     return fn
 
 
