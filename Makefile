@@ -50,7 +50,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 		   $(wildcard tests/unit/test_*.c))
 
 .PHONY: all modules userspace install uninstall check check-run unit vm deps \
-	demo demo-run sparse fuzz clean
+	demo demo-run sparse fuzz bench clean
 .DELETE_ON_ERROR:
 
 all: userspace modules
@@ -214,6 +214,12 @@ uninstall:
 
 deps:
 	./scripts/deps.sh
+
+# Benchmarks print figures and ratios; they are not tests.
+bench: all
+	@mkdir -p bench/results
+	python3 bench/host_callgrind.py $(BUILD)/kuifd 2000 1 16 64 | \
+		tee bench/results/host-callgrind.md
 
 # Each of these brings in what it needs, so a fresh machine needs nothing
 # else typed. The sub-make sees the kernels that deps may have installed.

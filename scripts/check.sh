@@ -75,6 +75,14 @@ for t in build/fuzz/fuzz_*; do
 	rm -rf "$d"
 done
 
+# The benchmark harness with a tiny N, so that it cannot rot.
+if out=$(python3 bench/host_callgrind.py build/kuifd 20 1 2 2>&1) &&
+	echo "$out" | grep -q '^| 2 |'; then
+	pass bench.smoke
+else
+	fail bench.smoke "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+fi
+
 # Man pages render without a warning.
 for m in docs/man/*.[1-8]; do
 	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$m" 2>&1 >/dev/null)
