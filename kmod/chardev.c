@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/poll.h>
 #include "kuif.h"
 
 static DEFINE_MUTEX(kuif_msg_lock);
@@ -102,12 +103,22 @@ out:
 	return err;
 }
 
+static long kuif_ioctl_ring_info(void __user *arg)
+{
+	struct kuif_ring_info info;
+
+	kuif_ring_info(&info);
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
 static long kuif_chardev_ioctl(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
+	case KUIF_IOC_RING_INFO:
+		return kuif_ioctl_ring_info(uarg);
 	case KUIF_IOC_SET_MSG:
 		return kuif_ioctl_set_msg(uarg);
 	case KUIF_IOC_GET_MSG:
@@ -119,10 +130,24 @@ static long kuif_chardev_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/* Readable when the ring holds records the reader has not consumed. */
+static __poll_t kuif_chardev_poll(struct file *file, poll_table *wait)
+{
+	poll_wait(file, kuif_ring_waitqueue(), wait);
+	return kuif_ring_readable() ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static int kuif_chardev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return kuif_ring_mmap(vma);
+}
+
 static const struct file_operations kuif_chardev_fops = {
 	.owner		= THIS_MODULE,
 	.read		= kuif_chardev_read,
 	.write		= kuif_chardev_write,
+	.poll		= kuif_chardev_poll,
+	.mmap		= kuif_chardev_mmap,
 	.unlocked_ioctl	= kuif_chardev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= default_llseek,

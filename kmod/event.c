@@ -60,6 +60,8 @@ static void kuif_publish(u32 channels, const struct kuif_event *ev)
 {
 	if (channels & KUIF_CH_NETLINK)
 		kuif_count(KUIF_CHAN_NETLINK, kuif_genl_publish(ev));
+	if (channels & KUIF_CH_RING)
+		kuif_count(KUIF_CHAN_RING, kuif_ring_publish(ev));
 }
 
 /*

@@ -72,6 +72,17 @@ int kuif_genl_init(void);
 void kuif_genl_exit(void);
 int kuif_genl_publish(const struct kuif_event *ev);
 
+/* ring.c */
+struct vm_area_struct;
+struct wait_queue_head;
+int kuif_ring_init(void);
+void kuif_ring_exit(void);
+int kuif_ring_publish(const struct kuif_event *ev);
+bool kuif_ring_readable(void);
+struct wait_queue_head *kuif_ring_waitqueue(void);
+void kuif_ring_info(struct kuif_ring_info *info);
+int kuif_ring_mmap(struct vm_area_struct *vma);
+
 /* chardev.c */
 int kuif_chardev_init(void);
 void kuif_chardev_exit(void);

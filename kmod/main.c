@@ -18,15 +18,22 @@ static int __init kuif_init(void)
 		pr_err("generic netlink family: %d\n", err);
 		return err;
 	}
+	err = kuif_ring_init();
+	if (err) {
+		pr_err("ring: %d\n", err);
+		goto err_genl;
+	}
 	err = kuif_chardev_init();
 	if (err) {
 		pr_err("/dev/%s: %d\n", KUIF_NAME, err);
-		goto err_genl;
+		goto err_ring;
 	}
 
 	pr_info("version %s loaded\n", KUIF_VERSION_STRING);
 	return 0;
 
+err_ring:
+	kuif_ring_exit();
 err_genl:
 	kuif_genl_exit();
 	return err;
@@ -35,6 +42,7 @@ err_genl:
 static void __exit kuif_exit(void)
 {
 	kuif_chardev_exit();
+	kuif_ring_exit();
 	kuif_genl_exit();
 	pr_info("unloaded after %llu events\n", kuif_event_count());
 }

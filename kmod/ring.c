@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The shared-memory ring of /dev/kuif: a header page and ring_pages data
+ * pages from vmalloc_user(), mapped by readers with mmap(). The protocol
+ * is described in the UAPI header.
+ *
+ * The kernel keeps its own copy of the producer position and never trusts
+ * what user space writes into the shared header: the consumer position is
+ * read once per record, validated, and a corrupt one is counted and reset.
+ * Unread data is never overwritten: a full ring counts a drop. Readers are
+ * woken only when the ring goes from empty to non-empty, so a busy ring
+ * costs one wakeup per batch, not one per record.
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include <linux/log2.h>
+#include "kuif.h"
+
+static unsigned int ring_pages = 64;
+
+static int kuif_ring_pages_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err;
+
+	err = kstrtouint(val, 0, &n);
+	if (err)
+		return err;
+	if (n < 1 || n > 4096 || !is_power_of_2(n)) {
+		pr_err("ring_pages must be a power of two in 1..4096\n");
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = n;
+	return 0;
+}
+
+static const struct kernel_param_ops kuif_ring_pages_ops = {
+	.set = kuif_ring_pages_set,
+	.get = param_get_uint,
+};
+module_param_cb(ring_pages, &kuif_ring_pages_ops, &ring_pages, 0444);
+MODULE_PARM_DESC(ring_pages, "data pages of the mmap ring (power of 2, 1..4096)");
+
+static struct {
+	void *mem;
+	struct kuif_ring_header *hdr;
+	u8 *data;
+	u32 size;		/* data bytes, a power of two */
+	u64 prod;		/* our producer position; the header's is a copy */
+	u64 dropped;
+	u64 records;
+	u64 bad_consumer;
+	bool ready;		/* written under the event lock */
+} kuif_ring;
+
+static DECLARE_WAIT_QUEUE_HEAD(kuif_ring_wait);
+
+/* The consumer position, if it makes sense; else reset, counted. */
+static u64 kuif_ring_consumer(void)
+{
+	u64 cons = smp_load_acquire(&kuif_ring.hdr->consumer);
+
+	if (cons > kuif_ring.prod || kuif_ring.prod - cons > kuif_ring.size ||
+	    cons % 8) {
+		kuif_ring.bad_consumer++;
+		WRITE_ONCE(kuif_ring.hdr->bad_consumer, kuif_ring.bad_consumer);
+		cons = kuif_ring.prod;
+		WRITE_ONCE(kuif_ring.hdr->consumer, cons);
+	}
+	return cons;
+}
+
+static void kuif_ring_put_pad(u32 off, u32 len)
+{
+	struct kuif_ring_record *r = (void *)(kuif_ring.data + off);
+
+	r->len = len;
+	r->type = KUIF_RING_PAD;
+}
+
+/* Publish hook (event lock held, BH disabled): see kuif.h. */
+int kuif_ring_publish(const struct kuif_event *ev)
+{
+	struct kuif_ring_record *r;
+	u32 need, off, pad = 0;
+	u64 cons, old = kuif_ring.prod;
+
+	if (!kuif_ring.ready)
+		return 0;
+	cons = kuif_ring_consumer();
+	need = ALIGN(sizeof(*r) + ev->len, 8);
+	off = old & (kuif_ring.size - 1);
+	if (kuif_ring.size - off < need)
+		pad = kuif_ring.size - off;
+	if (old + pad + need - cons > kuif_ring.size) {
+		kuif_ring.dropped++;
+		WRITE_ONCE(kuif_ring.hdr->dropped, kuif_ring.dropped);
+		return -ENOSPC;
+	}
+	if (pad) {
+		kuif_ring_put_pad(off, pad);
+		off = 0;
+	}
+
+	r = (void *)(kuif_ring.data + off);
+	r->len = need;
+	r->type = KUIF_RING_EVENT;
+	r->payload_len = ev->len;
+	r->kseq = ev->kseq;
+	r->time_ns = ev->time_ns;
+	memcpy(r->event, ev->name, sizeof(r->event));
+	memcpy(r->payload, ev->payload, ev->len);
+
+	kuif_ring.prod = old + pad + need;
+	kuif_ring.records++;
+	WRITE_ONCE(kuif_ring.hdr->records, kuif_ring.records);
+	/* The record is complete before the reader can see the position. */
+	smp_store_release(&kuif_ring.hdr->producer, kuif_ring.prod);
+	if (cons == old)
+		wake_up_interruptible(&kuif_ring_wait);
+	return 1;
+}
+
+bool kuif_ring_readable(void)
+{
+	return READ_ONCE(kuif_ring.hdr->consumer) != READ_ONCE(kuif_ring.prod);
+}
+
+struct wait_queue_head *kuif_ring_waitqueue(void)
+{
+	return &kuif_ring_wait;
+}
+
+void kuif_ring_info(struct kuif_ring_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->mmap_size = PAGE_SIZE + kuif_ring.size;
+	info->data_offset = PAGE_SIZE;
+	info->data_size = kuif_ring.size;
+}
+
+int kuif_ring_mmap(struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	if (vma->vm_pgoff != 0 || len > PAGE_SIZE + kuif_ring.size)
+		return -EINVAL;
+	/* A private writable copy would never see the kernel's records. */
+	if (!(vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	return remap_vmalloc_range(vma, kuif_ring.mem, 0);
+}
+
+int __init kuif_ring_init(void)
+{
+	struct kuif_ring_header *h;
+
+	kuif_ring.size = ring_pages * PAGE_SIZE;
+	kuif_ring.mem = vmalloc_user(PAGE_SIZE + kuif_ring.size);
+	if (!kuif_ring.mem)
+		return -ENOMEM;
+	h = kuif_ring.mem;
+	h->magic = KUIF_RING_MAGIC;
+	h->version = KUIF_RING_VERSION;
+	h->data_offset = PAGE_SIZE;
+	h->data_size = kuif_ring.size;
+	kuif_ring.hdr = h;
+	kuif_ring.data = (u8 *)kuif_ring.mem + PAGE_SIZE;
+	kuif_ring.prod = 0;
+	kuif_event_sync();
+	WRITE_ONCE(kuif_ring.ready, true);
+	return 0;
+}
+
+/* After /dev/kuif is gone: no file, hence no mapping, can remain. */
+void kuif_ring_exit(void)
+{
+	WRITE_ONCE(kuif_ring.ready, false);
+	kuif_event_sync();
+	vfree(kuif_ring.mem);
+	kuif_ring.mem = NULL;
+}
