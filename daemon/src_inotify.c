@@ -10,10 +10,16 @@
  * These are observations of files, not kernel events: they have no kseq
  * and are published as "file.modified", "file.created", "file.deleted" and
  * "file.notified" with the path and the value read back.
+ *
+ * A write through a shell (`echo 5 > value`) opens the file with O_TRUNC,
+ * which is reported as a modification before the new value is there. So
+ * the last value of each file is remembered, and a modification is
+ * published only when the value read back differs from it.
  */
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +33,7 @@
 #include "kuifd.h"
 
 #define INOTIFY_MAX_WATCHES	80
+#define INOTIFY_MAX_FILES	256
 #define INOTIFY_VALUE_MAX	KUIF_PAYLOAD_MAX
 
 static const char *const inotify_dirs[] = {
@@ -46,6 +53,11 @@ struct inotify_watch {
 	char	*path;
 };
 
+struct inotify_file {
+	char	*path;
+	char	 value[INOTIFY_VALUE_MAX];
+};
+
 struct src_inotify {
 	struct bus		*bus;
 	int			 fd;
@@ -55,6 +67,8 @@ struct src_inotify {
 	int			 epfd;
 	struct event		*ev_pri;
 	int			 pri_fd[INOTIFY_NNOTIFIED];
+	struct inotify_file	 files[INOTIFY_MAX_FILES];
+	size_t			 nfiles;
 	uint64_t		 received;
 	uint64_t		 overflows;
 };
@@ -70,6 +84,75 @@ read_value(int fd, char *buf, size_t size)
 		n--;
 	buf[n] = '\0';
 	return 0;
+}
+
+/* Remembers path's value; true when it differs from what was known. */
+static bool
+src_inotify_changed(struct src_inotify *src, const char *path,
+    const char *value)
+{
+	struct inotify_file *f = NULL;
+	size_t i;
+
+	for (i = 0; i < src->nfiles; i++) {
+		if (strcmp(src->files[i].path, path) == 0) {
+			f = &src->files[i];
+			break;
+		}
+	}
+	if (f == NULL) {
+		if (src->nfiles == INOTIFY_MAX_FILES)
+			return true;	/* cannot tell: say it changed */
+		f = &src->files[src->nfiles++];
+		f->path = xstrdup(path);
+		snprintf(f->value, sizeof(f->value), "%s", value);
+		return true;
+	}
+	if (strcmp(f->value, value) == 0)
+		return false;
+	snprintf(f->value, sizeof(f->value), "%s", value);
+	return true;
+}
+
+static void
+src_inotify_forget_files(struct src_inotify *src)
+{
+	while (src->nfiles > 0)
+		free(src->files[--src->nfiles].path);
+}
+
+static int
+read_path(const char *path, char *value, size_t size)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = read_value(fd, value, size);
+	close(fd);
+	return rc;
+}
+
+/* What the files of a watched directory hold now. */
+static void
+src_inotify_learn(struct src_inotify *src, const char *dir)
+{
+	char path[PATH_MAX], value[INOTIFY_VALUE_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type != DT_REG || snprintf(path, sizeof(path),
+		    "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (read_path(path, value, sizeof(value)) == 0)
+			src_inotify_changed(src, path, value);
+	}
+	closedir(d);
 }
 
 static void
@@ -102,6 +185,7 @@ src_inotify_add(struct src_inotify *src, const char *path, uint32_t mask)
 		log_debug("inotify: %s: %s", path, strerror(errno));
 		return;
 	}
+	src_inotify_learn(src, path);
 	src->watches[src->nwatches].wd = wd;
 	src->watches[src->nwatches].path = xstrdup(path);
 	src->nwatches++;
@@ -131,7 +215,6 @@ src_inotify_on(struct src_inotify *src, const struct inotify_event *ie)
 {
 	struct inotify_watch *w = src_inotify_find(src, ie->wd);
 	char path[PATH_MAX], value[INOTIFY_VALUE_MAX];
-	int fd;
 
 	if (ie->mask & IN_Q_OVERFLOW) {
 		src->overflows++;
@@ -155,14 +238,10 @@ src_inotify_on(struct src_inotify *src, const struct inotify_event *ie)
 	} else if (ie->mask & IN_DELETE) {
 		src_inotify_publish(src, "file.deleted", path, NULL);
 	} else if (ie->mask & IN_MODIFY) {
-		value[0] = '\0';
-		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd != -1) {
-			if (read_value(fd, value, sizeof(value)) == -1)
-				value[0] = '\0';
-			close(fd);
-		}
-		src_inotify_publish(src, "file.modified", path, value);
+		if (read_path(path, value, sizeof(value)) == -1)
+			value[0] = '\0';
+		if (src_inotify_changed(src, path, value))
+			src_inotify_publish(src, "file.modified", path, value);
 	}
 }
 
@@ -218,6 +297,7 @@ src_inotify_attach(struct src_inotify *src)
 		inotify_rm_watch(src->fd, src->watches[0].wd);
 		src_inotify_forget(src, &src->watches[0]);
 	}
+	src_inotify_forget_files(src);
 	for (i = 0; i < sizeof(inotify_dirs) / sizeof(inotify_dirs[0]); i++)
 		src_inotify_add(src, inotify_dirs[i],
 		    IN_MODIFY | IN_CREATE | IN_DELETE);
@@ -285,6 +365,7 @@ src_inotify_free(struct src_inotify *src)
 		return;
 	while (src->nwatches > 0)
 		src_inotify_forget(src, &src->watches[0]);
+	src_inotify_forget_files(src);
 	for (i = 0; i < INOTIFY_NNOTIFIED; i++) {
 		if (src->pri_fd[i] != -1)
 			close(src->pri_fd[i]);

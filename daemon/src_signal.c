@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Source: real-time signals. The module sends SIGRTMIN+10 with the low 32
+ * Source: real-time signals. The module sends signal 44 with the low 32
  * bits of the event's kseq to the registered process. A signal says only
  * that an event with that kseq exists: the bus holds it for the reorder
  * window so that a complete copy from another channel can take its place,
@@ -39,7 +39,7 @@ src_signal_block(void)
 	sigset_t set;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGRTMIN + KUIF_SIGNAL_OFFSET);
+	sigaddset(&set, KUIF_SIGNAL_NR);
 	return sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -90,7 +90,7 @@ src_signal_register(struct src_signal *src)
 		log_warn("signal: register pid %d", (int)getpid());
 	else
 		log_lifecycle("source_up", "source signal attached: signal %d "
-		    "to pid %d", (int)(SIGRTMIN + KUIF_SIGNAL_OFFSET),
+		    "to pid %d", KUIF_SIGNAL_NR,
 		    (int)getpid());
 	close(fd);
 }
@@ -121,7 +121,7 @@ src_signal_create(struct event_base *base, struct bus *bus)
 
 	src->bus = bus;
 	sigemptyset(&set);
-	sigaddset(&set, SIGRTMIN + KUIF_SIGNAL_OFFSET);
+	sigaddset(&set, KUIF_SIGNAL_NR);
 	src->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (src->fd == -1)
 		fatal("signalfd");

@@ -62,6 +62,8 @@ static void kuif_publish(u32 channels, const struct kuif_event *ev)
 		kuif_count(KUIF_CHAN_NETLINK, kuif_genl_publish(ev));
 	if (channels & KUIF_CH_RING)
 		kuif_count(KUIF_CHAN_RING, kuif_ring_publish(ev));
+	if (channels & KUIF_CH_SIGNAL)
+		kuif_count(KUIF_CHAN_SIGNAL, kuif_signal_publish(ev));
 }
 
 /*
@@ -91,6 +93,7 @@ int kuif_emit_on(u32 channels, const char *name, const void *payload,
 	if (kseq)
 		*kseq = ev->kseq;
 	spin_unlock_bh(&kuif_event_lock);
+	kuif_sysfs_event_notify();
 	return 0;
 }
 
@@ -143,13 +146,13 @@ int kuif_channels_set(u32 mask)
 }
 
 void kuif_history_lock(void)
-	__acquires(&kuif_event_lock)
+	__acquires(kuif_history)
 {
 	spin_lock_bh(&kuif_event_lock);
 }
 
 void kuif_history_unlock(void)
-	__releases(&kuif_event_lock)
+	__releases(kuif_history)
 {
 	spin_unlock_bh(&kuif_event_lock);
 }

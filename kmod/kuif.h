@@ -63,8 +63,8 @@ int kuif_channels_set(u32 mask);
  * retained event, or NULL past the newest.
  */
 #define KUIF_HISTORY_LEN 128
-void kuif_history_lock(void);
-void kuif_history_unlock(void);
+void kuif_history_lock(void) __acquires(kuif_history);
+void kuif_history_unlock(void) __releases(kuif_history);
 const struct kuif_event *kuif_history_get(unsigned int i);
 
 /* genl.c */
@@ -82,6 +82,30 @@ bool kuif_ring_readable(void);
 struct wait_queue_head *kuif_ring_waitqueue(void);
 void kuif_ring_info(struct kuif_ring_info *info);
 int kuif_ring_mmap(struct vm_area_struct *vma);
+
+/* procfs.c */
+int kuif_procfs_init(void);
+void kuif_procfs_exit(void);
+
+/* sysfs.c */
+int kuif_sysfs_init(void);
+void kuif_sysfs_exit(void);
+void kuif_sysfs_event_notify(void);
+
+/* debugfs.c */
+int kuif_debugfs_init(void);
+void kuif_debugfs_exit(void);
+
+/* sysctl.c */
+int kuif_sysctl_init(void);
+void kuif_sysctl_exit(void);
+
+/* signal.c */
+int kuif_signal_register(pid_t nr);
+pid_t kuif_signal_registered(void);
+int kuif_signal_send(u32 value);
+int kuif_signal_publish(const struct kuif_event *ev);
+void kuif_signal_exit(void);
 
 /* chardev.c */
 int kuif_chardev_init(void);

@@ -2,6 +2,11 @@
 /*
  * kuif: every classic kernel<->user interface in one module, with kernel
  * activity turned into sequenced events.
+ *
+ * Each mechanism has an init/exit pair. They run in the order of
+ * kuif_parts: the channels events leave by first, then the interfaces that
+ * emit events; exit runs in reverse, so nothing emits into a channel that
+ * is gone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -9,41 +14,46 @@
 #include <linux/module.h>
 #include "kuif.h"
 
+static const struct {
+	const char *name;
+	int (*init)(void);
+	void (*exit)(void);
+} kuif_parts[] = {
+	{ "generic netlink",	kuif_genl_init,		kuif_genl_exit },
+	{ "ring",		kuif_ring_init,		kuif_ring_exit },
+	{ "signals",		NULL,			kuif_signal_exit },
+	{ "/dev/kuif",		kuif_chardev_init,	kuif_chardev_exit },
+	{ "procfs",		kuif_procfs_init,	kuif_procfs_exit },
+	{ "sysfs",		kuif_sysfs_init,	kuif_sysfs_exit },
+	{ "debugfs",		kuif_debugfs_init,	kuif_debugfs_exit },
+	{ "sysctl",		kuif_sysctl_init,	kuif_sysctl_exit },
+};
+
+static void kuif_unwind(int n)
+{
+	while (n-- > 0)
+		kuif_parts[n].exit();
+}
+
 static int __init kuif_init(void)
 {
-	int err;
+	int i, err;
 
-	err = kuif_genl_init();
-	if (err) {
-		pr_err("generic netlink family: %d\n", err);
-		return err;
+	for (i = 0; i < ARRAY_SIZE(kuif_parts); i++) {
+		err = kuif_parts[i].init ? kuif_parts[i].init() : 0;
+		if (err) {
+			pr_err("%s: %d\n", kuif_parts[i].name, err);
+			kuif_unwind(i);
+			return err;
+		}
 	}
-	err = kuif_ring_init();
-	if (err) {
-		pr_err("ring: %d\n", err);
-		goto err_genl;
-	}
-	err = kuif_chardev_init();
-	if (err) {
-		pr_err("/dev/%s: %d\n", KUIF_NAME, err);
-		goto err_ring;
-	}
-
 	pr_info("version %s loaded\n", KUIF_VERSION_STRING);
 	return 0;
-
-err_ring:
-	kuif_ring_exit();
-err_genl:
-	kuif_genl_exit();
-	return err;
 }
 
 static void __exit kuif_exit(void)
 {
-	kuif_chardev_exit();
-	kuif_ring_exit();
-	kuif_genl_exit();
+	kuif_unwind(ARRAY_SIZE(kuif_parts));
 	pr_info("unloaded after %llu events\n", kuif_event_count());
 }
 

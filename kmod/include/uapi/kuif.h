@@ -82,8 +82,11 @@ enum kuif_genl_stat {
 #define KUIF_CH_UPCALL		(1U << 3)
 #define KUIF_CH_ALL		0xfU
 
-/* Real-time signal sent to the registered process: si_int = (u32)kseq. */
-#define KUIF_SIGNAL_OFFSET	10	/* SIGRTMIN + 10 = 44 in the kernel */
+/*
+ * The real-time signal sent to the registered process, si_int = (u32)kseq:
+ * 44, which is SIGRTMIN + 10 as glibc counts (glibc's SIGRTMIN is 34, the
+ * kernel's 32).
+ */
 #define KUIF_SIGNAL_NR		44
 
 /*
