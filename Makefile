@@ -58,7 +58,7 @@ all: userspace modules
 EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
 		   $(wildcard clients/examples/*.c))
 
-userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(EXAMPLES) \
+userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
 	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc
 
 modules: $(MODULES)
@@ -103,6 +103,9 @@ $(BUILD)/kuif.pc: clients/lib/kuif.pc.in
 $(BUILD)/clients/kuifctl/kuifctl.o: clients/lib/kuif-client.h
 $(BUILD)/kuifctl: $(BUILD)/clients/kuifctl/kuifctl.o $(BUILD)/libkuif.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_CTL)
+
+$(BUILD)/kuif-upcall: $(BUILD)/clients/upcall/kuif-upcall.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson libsystemd 2>/dev/null)
 
 # One program per mechanism; each links what it needs of these.
 $(BUILD)/examples/%: $(BUILD)/clients/examples/%.o
@@ -158,6 +161,7 @@ fuzz: $(FUZZ_TARGETS)
 define INSTALL_LIST
 $(BUILD)/kuifd $(SBINDIR)/kuifd 0755
 $(BUILD)/kuifctl $(BINDIR)/kuifctl 0755
+$(BUILD)/kuif-upcall $(LIBEXECDIR)/kuif/kuif-upcall 0755
 kmod/include/uapi/kuif.h $(INCLUDEDIR)/kuif/kuif.h 0644
 clients/lib/kuif-client.h $(INCLUDEDIR)/kuif/kuif-client.h 0644
 $(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(LIBDIR)/libkuif.so.$(LIBKUIF_SOVERSION) 0644
@@ -203,6 +207,7 @@ uninstall:
 		rm -fv "$(DESTDIR)$$dst"; \
 	done
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd \
+		$(DESTDIR)$(LIBEXECDIR)/kuif \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@for m in $(DESTDIR)$(MODULESDIR)/*/updates/kuif.ko; do \
 		[ -e "$$m" ] || continue; \

@@ -47,7 +47,7 @@ bool kuif_event_name_valid(const char *name)
 	return true;
 }
 
-static void kuif_count(enum kuif_channel ch, int rc)
+void kuif_channel_count(enum kuif_channel ch, int rc)
 {
 	if (rc > 0)
 		atomic64_inc(&kuif_sent[ch]);
@@ -59,11 +59,13 @@ static void kuif_count(enum kuif_channel ch, int rc)
 static void kuif_publish(u32 channels, const struct kuif_event *ev)
 {
 	if (channels & KUIF_CH_NETLINK)
-		kuif_count(KUIF_CHAN_NETLINK, kuif_genl_publish(ev));
+		kuif_channel_count(KUIF_CHAN_NETLINK, kuif_genl_publish(ev));
 	if (channels & KUIF_CH_RING)
-		kuif_count(KUIF_CHAN_RING, kuif_ring_publish(ev));
+		kuif_channel_count(KUIF_CHAN_RING, kuif_ring_publish(ev));
 	if (channels & KUIF_CH_SIGNAL)
-		kuif_count(KUIF_CHAN_SIGNAL, kuif_signal_publish(ev));
+		kuif_channel_count(KUIF_CHAN_SIGNAL, kuif_signal_publish(ev));
+	if (channels & KUIF_CH_UPCALL)
+		kuif_channel_count(KUIF_CHAN_UPCALL, kuif_upcall_publish(ev));
 }
 
 /*

@@ -19,6 +19,12 @@ static const struct genl_multicast_group kuif_genl_mcgrps[] = {
 	[KUIF_MCGRP_EVENTS] = { .name = KUIF_GENL_MCGRP_EVENTS },
 };
 
+/* A u32 range too wide for NLA_POLICY_RANGE; not const: 6.1 wants it so. */
+static struct netlink_range_validation kuif_bench_count_range = {
+	.min = 1,
+	.max = KUIF_BENCH_MAX,
+};
+
 static const struct nla_policy kuif_genl_policy[KUIF_A_MAX + 1] = {
 	[KUIF_A_MSG]	 = { .type = NLA_NUL_STRING, .len = KUIF_MSG_MAX - 1 },
 	[KUIF_A_KSEQ]	 = { .type = NLA_U64 },
@@ -26,6 +32,11 @@ static const struct nla_policy kuif_genl_policy[KUIF_A_MAX + 1] = {
 	[KUIF_A_EVENT]	 = { .type = NLA_NUL_STRING,
 			     .len = KUIF_EVENT_NAME_MAX - 1 },
 	[KUIF_A_PAYLOAD] = { .type = NLA_BINARY, .len = KUIF_PAYLOAD_MAX },
+	[KUIF_A_PID]	 = { .type = NLA_U32 },
+	[KUIF_A_COUNT]	 = NLA_POLICY_FULL_RANGE(NLA_U32,
+						 &kuif_bench_count_range),
+	[KUIF_A_SIZE]	 = NLA_POLICY_MAX(NLA_U32, KUIF_PAYLOAD_MAX),
+	[KUIF_A_CHANNELS] = NLA_POLICY_RANGE(NLA_U32, 1, KUIF_CH_ALL),
 };
 
 static struct genl_family kuif_genl_family;
@@ -109,6 +120,105 @@ err_free:
 	return err;
 }
 
+static int kuif_genl_register_signal(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	if (!info->attrs[KUIF_A_PID]) {
+		NL_SET_ERR_MSG(info->extack, "REGISTER_SIGNAL needs KUIF_A_PID");
+		return -EINVAL;
+	}
+	return kuif_signal_register(nla_get_u32(info->attrs[KUIF_A_PID]));
+}
+
+static int kuif_genl_put_stats(struct sk_buff *skb)
+{
+	struct kuif_stats st;
+	struct nlattr *nest;
+	int i, err = 0;
+
+	kuif_stats_get(&st);
+	nest = nla_nest_start(skb, KUIF_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	err |= nla_put_u64_64bit(skb, KUIF_STAT_EVENTS, st.events,
+				 KUIF_STAT_PAD);
+	for (i = 0; i < KUIF_CHAN_COUNT; i++) {
+		err |= nla_put_u64_64bit(skb, KUIF_STAT_NETLINK_SENT + 2 * i,
+					 st.sent[i], KUIF_STAT_PAD);
+		err |= nla_put_u64_64bit(skb, KUIF_STAT_NETLINK_DROPPED + 2 * i,
+					 st.dropped[i], KUIF_STAT_PAD);
+	}
+	if (err) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kuif_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *reply;
+	void *hdr;
+
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
+				KUIF_CMD_GET_STATS);
+	if (!hdr || kuif_genl_put_stats(reply)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+/* COUNT events of SIZE bytes on CHANNELS, as fast as they go. */
+static int kuif_genl_bench(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 payload[KUIF_PAYLOAD_MAX];
+	struct sk_buff *reply;
+	u32 i, count, size, channels;
+	u64 kseq = 0;
+	void *hdr;
+	int err;
+
+	if (!info->attrs[KUIF_A_COUNT] || !info->attrs[KUIF_A_SIZE] ||
+	    !info->attrs[KUIF_A_CHANNELS]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "BENCH needs KUIF_A_COUNT, _SIZE and _CHANNELS");
+		return -EINVAL;
+	}
+	count = nla_get_u32(info->attrs[KUIF_A_COUNT]);
+	size = nla_get_u32(info->attrs[KUIF_A_SIZE]);
+	channels = nla_get_u32(info->attrs[KUIF_A_CHANNELS]);
+	memset(payload, 'b', size);
+
+	reply = genlmsg_new(nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		err = kuif_emit_on(channels, "bench", payload, size, &kseq);
+		if (err)
+			goto err_free;
+		if ((i & 255) == 255)
+			cond_resched();
+	}
+	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
+				KUIF_CMD_BENCH);
+	if (!hdr || nla_put_u64_64bit(reply, KUIF_A_KSEQ, kseq, KUIF_A_PAD)) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+err_free:
+	nlmsg_free(reply);
+	return err;
+}
+
 static const struct genl_small_ops kuif_genl_ops[] = {
 	{
 		.cmd = KUIF_CMD_ECHO,
@@ -117,6 +227,20 @@ static const struct genl_small_ops kuif_genl_ops[] = {
 	{
 		.cmd = KUIF_CMD_EMIT,
 		.doit = kuif_genl_emit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KUIF_CMD_REGISTER_SIGNAL,
+		.doit = kuif_genl_register_signal,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KUIF_CMD_GET_STATS,
+		.doit = kuif_genl_get_stats,
+	},
+	{
+		.cmd = KUIF_CMD_BENCH,
+		.doit = kuif_genl_bench,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

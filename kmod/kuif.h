@@ -53,6 +53,8 @@ struct kuif_stats {
 
 extern const char *const kuif_channel_names[KUIF_CHAN_COUNT];
 void kuif_stats_get(struct kuif_stats *st);
+/* rc as from a publish hook: 1 sent, 0 nothing, < 0 dropped. */
+void kuif_channel_count(enum kuif_channel ch, int rc);
 u64 kuif_event_count(void);
 u32 kuif_channels_get(void);
 int kuif_channels_set(u32 mask);
@@ -106,6 +108,15 @@ pid_t kuif_signal_registered(void);
 int kuif_signal_send(u32 value);
 int kuif_signal_publish(const struct kuif_event *ev);
 void kuif_signal_exit(void);
+
+/* upcall.c */
+int kuif_upcall_init(void);
+void kuif_upcall_exit(void);
+int kuif_upcall_publish(const struct kuif_event *ev);
+
+/* notifiers.c */
+int kuif_notifiers_init(void);
+void kuif_notifiers_exit(void);
 
 /* chardev.c */
 int kuif_chardev_init(void);

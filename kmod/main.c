@@ -22,11 +22,13 @@ static const struct {
 	{ "generic netlink",	kuif_genl_init,		kuif_genl_exit },
 	{ "ring",		kuif_ring_init,		kuif_ring_exit },
 	{ "signals",		NULL,			kuif_signal_exit },
+	{ "upcalls",		kuif_upcall_init,	kuif_upcall_exit },
 	{ "/dev/kuif",		kuif_chardev_init,	kuif_chardev_exit },
 	{ "procfs",		kuif_procfs_init,	kuif_procfs_exit },
 	{ "sysfs",		kuif_sysfs_init,	kuif_sysfs_exit },
 	{ "debugfs",		kuif_debugfs_init,	kuif_debugfs_exit },
 	{ "sysctl",		kuif_sysctl_init,	kuif_sysctl_exit },
+	{ "notifiers",		kuif_notifiers_init,	kuif_notifiers_exit },
 };
 
 static void kuif_unwind(int n)

@@ -20,6 +20,7 @@
 #define KUIF_MSG_MAX		200	/* /dev/kuif message, bytes */
 #define KUIF_EVENT_NAME_MAX	32	/* event name incl. NUL */
 #define KUIF_PAYLOAD_MAX	256	/* event payload, bytes */
+#define KUIF_BENCH_MAX		1000000	/* events per BENCH request */
 
 /* Generic netlink family. */
 #define KUIF_GENL_NAME		"kuif"

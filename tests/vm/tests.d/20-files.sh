@@ -81,16 +81,18 @@ t_sysfs_value_emits_and_refuses_bad_input() {
 }
 
 t_sysfs_event_count_notifies_pollpri() {
-	python3 - <<'PY' &
+	rm -f "$T/pri.ready"
+	python3 - "$T/pri.ready" <<'PY' &
 import os, select, sys
 fd = os.open("/sys/kernel/kuif/event_count", os.O_RDONLY)
 os.read(fd, 64)
 p = select.poll(); p.register(fd, select.POLLPRI | select.POLLERR)
+open(sys.argv[1], "w").close()
 ev = p.poll(5000)
 sys.exit(0 if ev and ev[0][1] & select.POLLPRI else 1)
 PY
 	local pid=$!
-	sleep 0.5
+	wait_for "[ -e $T/pri.ready ]" 100 || return 1
 	printf 'notify' > /dev/kuif
 	wait $pid || { echo "POLLPRI waiter not woken"; return 1; }
 }

@@ -91,16 +91,18 @@ PY
 t_poll_wakes_on_new_data() {
 	systemctl stop kuifd 2>/dev/null
 	ring_drain
-	python3 - <<'PY' &
+	rm -f "$T/poll.ready"
+	python3 - "$T/poll.ready" <<'PY' &
 import os, select, sys
 fd = os.open("/dev/kuif", os.O_RDWR)
 p = select.poll(); p.register(fd, select.POLLIN)
 assert p.poll(0) == [], "readable while empty"
+open(sys.argv[1], "w").close()
 ev = p.poll(5000)
 sys.exit(0 if ev and ev[0][1] & select.POLLIN else 1)
 PY
 	local pid=$!
-	sleep 0.5
+	wait_for "[ -e $T/poll.ready ]" 100 || return 1
 	printf 'wake up' > /dev/kuif
 	wait $pid || { echo "poll did not wake"; return 1; }
 }
@@ -126,7 +128,7 @@ t_rmmod_busy_while_ring_mapped() {
 	systemctl stop kuifd 2>/dev/null
 	"$HERE/ring-reader" --timeout 30 --quiet &
 	local pid=$!
-	sleep 0.5
+	wait_for "grep -q /dev/kuif /proc/$pid/maps 2>/dev/null" 100 || { echo "reader did not map"; return 1; }
 	if rmmod kuif 2>/dev/null; then
 		kill $pid; modprobe kuif; echo "rmmod succeeded with the ring mapped"; return 1
 	fi
