@@ -114,6 +114,14 @@ int kuif_upcall_init(void);
 void kuif_upcall_exit(void);
 int kuif_upcall_publish(const struct kuif_event *ev);
 
+/* configfs.c */
+int kuif_configfs_init(void);
+void kuif_configfs_exit(void);
+
+/* udp.c */
+int kuif_udp_init(void);
+void kuif_udp_exit(void);
+
 /* notifiers.c */
 int kuif_notifiers_init(void);
 void kuif_notifiers_exit(void);

@@ -28,6 +28,8 @@ static const struct {
 	{ "sysfs",		kuif_sysfs_init,	kuif_sysfs_exit },
 	{ "debugfs",		kuif_debugfs_init,	kuif_debugfs_exit },
 	{ "sysctl",		kuif_sysctl_init,	kuif_sysctl_exit },
+	{ "udp",		kuif_udp_init,		kuif_udp_exit },
+	{ "configfs",		kuif_configfs_init,	kuif_configfs_exit },
 	{ "notifiers",		kuif_notifiers_init,	kuif_notifiers_exit },
 };
 

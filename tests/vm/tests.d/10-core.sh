@@ -90,7 +90,7 @@ t_client_ping() {
 
 t_client_hello_line() {
 	local line
-	line=$(timeout 5 python3 -c '
+	line=$(timeout 30 python3 -c '
 import socket
 s = socket.socket(socket.AF_UNIX); s.connect("/run/kuifd/kuifd.sock")
 print(s.makefile().readline().strip())')
