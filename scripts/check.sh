@@ -112,6 +112,27 @@ if [ $unit_only -eq 0 ]; then
 		fail sparse.installed "sparse is missing (make deps installs it)"
 	fi
 
+	# The system call patches apply to the Debian sources of their kernels.
+	for v in 6.1 6.12; do
+		src=/usr/src/linux-source-$v.tar.xz
+		if [ ! -f "$src" ]; then
+			fail "syscall.patch.$v" "$src missing (make deps installs linux-source-$v)"
+			continue
+		fi
+		d=$(mktemp -d)
+		files=$(sed -n 's|^+++ b/||p' "kmod/syscall/kuif_hello-$v.patch" | cut -f1 | grep -v kuif_hello.c)
+		# shellcheck disable=SC2086
+		tar -xJf "$src" -C "$d" --strip-components=1 \
+			$(for f in $files; do echo "linux-source-$v/$f"; done)
+		if out=$(cd "$d" && patch -p1 --dry-run < "$top/kmod/syscall/kuif_hello-$v.patch" 2>&1) &&
+			! echo "$out" | grep -qi "fuzz\|offset\|failed"; then
+			pass "syscall.patch.$v"
+		else
+			fail "syscall.patch.$v" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+		fi
+		rm -rf "$d"
+	done
+
 	# DKMS builds the module from kmod/ for every kernel, in scratch trees.
 	ver=$(sed -n 's/.*KUIF_VERSION_STRING[^"]*"\(.*\)"/\1/p' kmod/include/uapi/kuif.h)
 	if ! grep -q "^PACKAGE_VERSION=\"$ver\"" kmod/dkms.conf; then
