@@ -199,6 +199,9 @@ main(int argc, char **argv)
 	if (fd > 2)
 		close(fd);
 
+	/* Only the kernel runs this, as root: anyone else is forging. */
+	if (getuid() != 0 || geteuid() != 0)
+		return 1;
 	memset(&u, 0, sizeof(u));
 	if (parse(argc, argv, &u) == -1) {
 		sd_journal_send("MESSAGE=kuif-upcall: refused malformed "
