@@ -171,6 +171,7 @@ systemd/kuifd.service $(UNITDIR)/kuifd.service 0644
 systemd/kuifd.socket $(UNITDIR)/kuifd.socket 0644
 systemd/kuif.sysusers $(SYSUSERSDIR)/kuif.conf 0644
 systemd/kuifd.catalog $(CATALOGDIR)/kuifd.catalog 0644
+systemd/kuif.modules-load $(SYSCONFDIR)/modules-load.d/kuif.conf 0644
 systemd/kuifd.tmpfiles $(TMPFILESDIR)/kuifd.conf 0644
 conf/kuifd.conf $(SYSCONFDIR)/kuifd/kuifd.conf 0644
 conf/60-kuif.rules $(UDEVRULESDIR)/60-kuif.rules 0644
