@@ -133,7 +133,7 @@ static long kuif_chardev_ioctl(struct file *file, unsigned int cmd,
 /* Readable when the ring holds records the reader has not consumed. */
 static __poll_t kuif_chardev_poll(struct file *file, poll_table *wait)
 {
-	poll_wait(file, kuif_ring_waitqueue(), wait);
+	kuif_ring_poll_wait(file, wait);
 	return kuif_ring_readable() ? EPOLLIN | EPOLLRDNORM : 0;
 }
 

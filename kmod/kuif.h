@@ -80,8 +80,10 @@ struct wait_queue_head;
 int kuif_ring_init(void);
 void kuif_ring_exit(void);
 int kuif_ring_publish(const struct kuif_event *ev);
+struct file;
+struct poll_table_struct;
+void kuif_ring_poll_wait(struct file *file, struct poll_table_struct *pt);
 bool kuif_ring_readable(void);
-struct wait_queue_head *kuif_ring_waitqueue(void);
 void kuif_ring_info(struct kuif_ring_info *info);
 int kuif_ring_mmap(struct vm_area_struct *vma);
 

@@ -7,8 +7,10 @@
  * The kernel keeps its own copy of the producer position and never trusts
  * what user space writes into the shared header: the consumer position is
  * read once per record, validated, and a corrupt one is counted and reset.
- * Unread data is never overwritten: a full ring counts a drop. Readers are
- * woken only when the ring goes from empty to non-empty, so a busy ring
+ * Unread data is never overwritten: a full ring counts a drop, whether a
+ * reader is attached or not (a reader that comes back, kuifd after a
+ * restart, finds what was kept). Readers are woken only when one sleeps
+ * in poll(), which it does only after draining the ring, so a busy ring
  * costs one wakeup per batch, not one per record.
  */
 #include <linux/kernel.h>
@@ -18,6 +20,7 @@
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include <linux/log2.h>
+#include <linux/poll.h>
 #include "kuif.h"
 
 static unsigned int ring_pages = 64;
@@ -89,6 +92,7 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	u32 need, off, pad = 0;
 	u64 cons, old = kuif_ring.prod;
 
+
 	if (!kuif_ring.ready)
 		return 0;
 	cons = kuif_ring_consumer();
@@ -120,19 +124,23 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	WRITE_ONCE(kuif_ring.hdr->records, kuif_ring.records);
 	/* The record is complete before the reader can see the position. */
 	smp_store_release(&kuif_ring.hdr->producer, kuif_ring.prod);
-	if (cons == old)
+	/* Pairs with the barrier in kuif_ring_poll_wait(): a reader that
+	 * found no data is on the queue by now, or will see this record. */
+	if (wq_has_sleeper(&kuif_ring_wait))
 		wake_up_interruptible(&kuif_ring_wait);
 	return 1;
+}
+
+/* poll(): queue first, then look, so no record can slip in between. */
+void kuif_ring_poll_wait(struct file *file, struct poll_table_struct *pt)
+{
+	poll_wait(file, &kuif_ring_wait, pt);
+	smp_mb();
 }
 
 bool kuif_ring_readable(void)
 {
 	return READ_ONCE(kuif_ring.hdr->consumer) != READ_ONCE(kuif_ring.prod);
-}
-
-struct wait_queue_head *kuif_ring_waitqueue(void)
-{
-	return &kuif_ring_wait;
 }
 
 void kuif_ring_info(struct kuif_ring_info *info)
@@ -149,9 +157,17 @@ int kuif_ring_mmap(struct vm_area_struct *vma)
 
 	if (vma->vm_pgoff != 0 || len > PAGE_SIZE + kuif_ring.size)
 		return -EINVAL;
-	/* A private writable copy would never see the kernel's records. */
-	if (!(vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_WRITE))
-		return -EACCES;
+	/* A private writable copy would never see the kernel's records, and
+	 * a private read-only one must not become writable later. */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+		vm_flags_clear(vma, VM_MAYWRITE);
+#else
+		vma->vm_flags &= ~VM_MAYWRITE;
+#endif
+	}
 	return remap_vmalloc_range(vma, kuif_ring.mem, 0);
 }
 

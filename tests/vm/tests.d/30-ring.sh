@@ -85,6 +85,17 @@ assert refused(4096, flags=mmap.MAP_PRIVATE) == errno.EACCES, "private writable"
 m = mmap.mmap(fd, (pages + 1) * 4096, flags=mmap.MAP_SHARED)
 assert m[:4] == b"FIUK", m[:4]    # KUIF_RING_MAGIC, little endian
 m.close()
+# A private read-only map cannot be made writable afterwards.
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+addr = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)
+assert addr not in (None, ctypes.c_void_p(-1).value), "private read-only map refused"
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+rc = libc.mprotect(ctypes.c_void_p(addr), 4096, mmap.PROT_READ | mmap.PROT_WRITE)
+assert rc == -1 and ctypes.get_errno() == errno.EACCES, (rc, ctypes.get_errno())
 PY
 }
 

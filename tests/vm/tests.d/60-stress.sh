@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by suite.sh: many writers on every interface at once, unloading
+# with a signal receiver registered, and load/unload cycles while events
+# flow and kuifd runs. The kernel log is checked after each.
+
+ST_BADK='BUG:|Oops|WARNING:|general protection|KASAN|refcount_t|list_add corruption|list_del corruption|Call Trace:'
+
+st_klog_clean() {
+	local bad
+	bad=$(dmesg | grep -E "$ST_BADK" | head -3)
+	[ -z "$bad" ] || { echo "kernel log: $bad"; return 1; }
+}
+
+t_concurrent_writers_on_every_interface() {
+	local e0 e1 end pids="" g=/sys/kernel/config/kuif/generators/stress
+	systemctl start kuifd || return 1
+	e0=$(sed -n 's/^events: //p' /proc/kuif/status)
+	end=$(( $(date +%s) + 5 ))
+	( while [ "$(date +%s)" -lt $end ]; do printf 'w' > /dev/kuif; done ) & pids="$pids $!"
+	( i=0; while [ "$(date +%s)" -lt $end ]; do echo $((i++)) > /sys/kernel/kuif/value; done ) & pids="$pids $!"
+	( while [ "$(date +%s)" -lt $end ]; do echo t > /sys/kernel/debug/kuif/trigger; done ) & pids="$pids $!"
+	( while [ "$(date +%s)" -lt $end ]; do echo 11 > /proc/sys/kuif/value1; echo 19 > /proc/sys/kuif/value1; done ) & pids="$pids $!"
+	( while [ "$(date +%s)" -lt $end ]; do cat /proc/kuif/events /proc/kuif/status > /dev/null; done ) & pids="$pids $!"
+	( while [ "$(date +%s)" -lt $end ]; do mkdir $g 2>/dev/null; echo 10 > $g/interval_ms; echo 1 > $g/enable; rmdir $g 2>/dev/null; done ) & pids="$pids $!"
+	( "$HERE/ioctl-msg" emit stress.ioctl x 2000 > /dev/null ) & pids="$pids $!"
+	( "$HERE/udp-echo" -c 200 > /dev/null 2>&1 ) & pids="$pids $!"
+	( "$HERE/nl-cmd" bench 5000 64 15 > /dev/null ) & pids="$pids $!"
+	( "$HERE/ring-reader" --timeout 5 --quiet ) & pids="$pids $!"
+	# shellcheck disable=SC2086
+	wait $pids
+	rmdir $g 2>/dev/null
+	e1=$(sed -n 's/^events: //p' /proc/kuif/status)
+	[ "$e1" -gt $((e0 + 5000)) ] || { echo "only $((e1 - e0)) events"; return 1; }
+	[ "$("$HERE/nl-echo" still-there)" = still-there ] || { echo "netlink echo broken"; return 1; }
+	kuifctl ping > /dev/null || { echo "kuifd not answering"; return 1; }
+	st_klog_clean
+}
+
+t_rmmod_with_signal_receiver_registered() {
+	local pid
+	systemctl stop kuifd
+	"$HERE/signal-receiver" --sysfs --count 100000 --timeout 60 > /dev/null 2>$T/st-sig.err &
+	pid=$!
+	wait_for "grep -q registered $T/st-sig.err" 50 || return 1
+	printf 'one signal' > /dev/kuif
+	rmmod kuif || { kill $pid; echo "rmmod failed"; return 1; }
+	kill -0 $pid || { echo "the receiver died"; return 1; }
+	modprobe kuif || return 1
+	[ "$(cat /sys/kernel/kuif/signal_pid)" = 0 ] || { kill $pid; echo "registration survived the reload"; return 1; }
+	kill $pid; wait $pid 2>/dev/null
+	st_klog_clean
+}
+
+t_load_unload_50_while_events_flow() {
+	local i emitter
+	kuifd_config '[sources]\nring = no\n' || return 1
+	( while :; do printf 'flow' > /dev/kuif 2>/dev/null; done ) &
+	emitter=$!
+	for i in $(seq 50); do
+		rmmod kuif 2>/dev/null || { sleep 0.1; rmmod kuif; } || { kill $emitter; echo "rmmod $i failed"; return 1; }
+		modprobe kuif || { kill $emitter; echo "modprobe $i failed"; return 1; }
+	done
+	kill $emitter; wait $emitter 2>/dev/null
+	systemctl is-active -q kuifd || { echo "kuifd died"; return 1; }
+	monitor_start st-back --count 1 --timeout 30 --event chardev.write || return 1
+	wait_for "printf 'after 50' > /dev/kuif; grep -q 'after 50' $T/st-back.out" 100 ||
+		{ echo "no event after the cycles"; return 1; }
+	kill "$MON_PID" 2>/dev/null
+	kuifd_config_default
+	st_klog_clean
+}
+
+check concurrent_writers_on_every_interface t_concurrent_writers_on_every_interface
+check rmmod_with_signal_receiver_registered t_rmmod_with_signal_receiver_registered
+check load_unload_50_while_events_flow t_load_unload_50_while_events_flow
