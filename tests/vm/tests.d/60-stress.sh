@@ -51,13 +51,20 @@ t_rmmod_with_signal_receiver_registered() {
 	st_klog_clean
 }
 
-t_load_unload_50_while_events_flow() {
-	local i emitter
-	kuifd_config '[sources]\nring = no\n' || return 1
-	( while :; do printf 'flow' > /dev/kuif 2>/dev/null; done ) &
+st_load_unload_50() {
+	local i n emitter
+	# Emitters that do not hold /dev/kuif open, which would pin the
+	# module: sysctl writes and generic netlink requests.
+	( while :; do echo 11 > /proc/sys/kuif/value1; echo 12 > /proc/sys/kuif/value1
+		"$HERE/nl-echo" flow > /dev/null 2>&1; done 2>/dev/null ) &
 	emitter=$!
 	for i in $(seq 50); do
-		rmmod kuif 2>/dev/null || { sleep 0.1; rmmod kuif; } || { kill $emitter; echo "rmmod $i failed"; return 1; }
+		n=0
+		until rmmod kuif 2>/dev/null; do
+			n=$((n + 1))
+			[ $n -lt 50 ] || { kill $emitter; echo "rmmod $i kept failing"; return 1; }
+			sleep 0.05
+		done
 		modprobe kuif || { kill $emitter; echo "modprobe $i failed"; return 1; }
 	done
 	kill $emitter; wait $emitter 2>/dev/null
@@ -66,8 +73,16 @@ t_load_unload_50_while_events_flow() {
 	wait_for "printf 'after 50' > /dev/kuif; grep -q 'after 50' $T/st-back.out" 100 ||
 		{ echo "no event after the cycles"; return 1; }
 	kill "$MON_PID" 2>/dev/null
-	kuifd_config_default
 	st_klog_clean
+}
+
+t_load_unload_50_while_events_flow() {
+	local rc
+	kuifd_config '[sources]\nring = no\n' || return 1
+	st_load_unload_50
+	rc=$?
+	kuifd_config_default
+	return $rc
 }
 
 check concurrent_writers_on_every_interface t_concurrent_writers_on_every_interface
