@@ -72,17 +72,9 @@ static const struct file_operations kuif_trigger_fops = {
 
 static int kuif_debug_stats_show(struct seq_file *m, void *v)
 {
-	struct kuif_stats st;
-	int i;
-
-	kuif_stats_get(&st);
-	seq_printf(m, "events %llu\n", st.events);
-	seq_printf(m, "channels 0x%x\n", kuif_channels_get());
-	for (i = 0; i < KUIF_CHAN_COUNT; i++)
-		seq_printf(m, "%s sent %llu dropped %llu\n",
-			   kuif_channel_names[i], st.sent[i], st.dropped[i]);
-	seq_printf(m, "signal_pid %d\n", kuif_signal_registered());
-	seq_printf(m, "level %u\n", READ_ONCE(kuif_level));
+	kuif_status_show(m, v);
+	seq_printf(m, "signal_pid: %d\n", kuif_signal_registered());
+	seq_printf(m, "level: %u\n", READ_ONCE(kuif_level));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kuif_debug_stats);

@@ -77,13 +77,27 @@ err_free:
 	return -EMSGSIZE;
 }
 
+/* Sends reply, allocated by the caller, with KUIF_A_KSEQ; consumes it. */
+static int kuif_genl_reply_kseq(struct sk_buff *reply, struct genl_info *info,
+				u8 cmd, u64 kseq)
+{
+	void *hdr;
+
+	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0, cmd);
+	if (!hdr || nla_put_u64_64bit(reply, KUIF_A_KSEQ, kseq, KUIF_A_PAD)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
 static int kuif_genl_emit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct nlattr *pl = info->attrs[KUIF_A_PAYLOAD];
 	struct sk_buff *reply;
 	const char *name;
 	u64 kseq;
-	void *hdr;
 	int err;
 
 	if (!info->attrs[KUIF_A_EVENT]) {
@@ -106,14 +120,7 @@ static int kuif_genl_emit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto err_free;
 
-	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
-				KUIF_CMD_EMIT);
-	if (!hdr || nla_put_u64_64bit(reply, KUIF_A_KSEQ, kseq, KUIF_A_PAD)) {
-		err = -EMSGSIZE;
-		goto err_free;
-	}
-	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
+	return kuif_genl_reply_kseq(reply, info, KUIF_CMD_EMIT, kseq);
 
 err_free:
 	nlmsg_free(reply);
@@ -181,7 +188,6 @@ static int kuif_genl_bench(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply;
 	u32 i, count, size, channels;
 	u64 kseq = 0;
-	void *hdr;
 	int err;
 
 	if (!info->attrs[KUIF_A_COUNT] || !info->attrs[KUIF_A_SIZE] ||
@@ -205,14 +211,7 @@ static int kuif_genl_bench(struct sk_buff *skb, struct genl_info *info)
 		if ((i & 255) == 255)
 			cond_resched();
 	}
-	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
-				KUIF_CMD_BENCH);
-	if (!hdr || nla_put_u64_64bit(reply, KUIF_A_KSEQ, kseq, KUIF_A_PAD)) {
-		err = -EMSGSIZE;
-		goto err_free;
-	}
-	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
+	return kuif_genl_reply_kseq(reply, info, KUIF_CMD_BENCH, kseq);
 
 err_free:
 	nlmsg_free(reply);

@@ -88,8 +88,10 @@ void kuif_ring_info(struct kuif_ring_info *info);
 int kuif_ring_mmap(struct vm_area_struct *vma);
 
 /* procfs.c */
+struct seq_file;
 int kuif_procfs_init(void);
 void kuif_procfs_exit(void);
+int kuif_status_show(struct seq_file *m, void *v);
 
 /* sysfs.c */
 int kuif_sysfs_init(void);

@@ -11,7 +11,8 @@
 
 static struct proc_dir_entry *kuif_proc_dir;
 
-static int kuif_status_show(struct seq_file *m, void *v)
+/* The counters, also shown by debugfs "stats". */
+int kuif_status_show(struct seq_file *m, void *v)
 {
 	struct kuif_stats st;
 	int i;

@@ -124,7 +124,7 @@ t_debugfs_trigger_and_level() {
 	[ "$(cat $d/trigger)" = fire ] || return 1
 	expect_refused $d/trigger "$(head -c 258 /dev/zero | tr '\0' t)" "Message too long" || return 1
 	echo 7 > $d/level && [ "$(cat $d/level)" = 7 ] || { echo "level"; return 1; }
-	grep -q "^events " $d/stats || { echo "stats"; return 1; }
+	grep -q "^events: " $d/stats && grep -q "^level: 7$" $d/stats || { echo "stats"; return 1; }
 }
 
 t_sysctl_range() {
