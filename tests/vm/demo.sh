@@ -29,10 +29,22 @@ sleep 1
 say "a burst: 10 writes to /dev/kuif"
 for i in $(seq 10); do printf "burst $i" > /dev/kuif; done
 sleep 2
-say "rmmod kuif, modprobe kuif: kuifd notices and re-attaches"
-rmmod kuif && modprobe kuif
+say "echo 42 > /sys/kernel/kuif/value; sysctl -w kuif.value1=12"
+echo 42 > /sys/kernel/kuif/value
+sysctl -q -w kuif.value1=12
 sleep 1
-echo 'the module is back' > /dev/kuif
+say "a network device comes and goes: ip link add/set up/del demo0"
+modprobe dummy
+ip link add demo0 type dummy && ip link set demo0 up && ip link del demo0
+sleep 1
+say "a configfs generator: mkdir, 5 ticks every 200 ms, rmdir"
+g=/sys/kernel/config/kuif/generators/demo
+mkdir $g && echo 200 > $g/interval_ms && echo 'tick tock' > $g/payload && echo 1 > $g/enable
+sleep 1.1
+rmdir $g
+sleep 1
+say "udp-echo: a datagram to the kernel's socket on 127.0.0.1:5555"
+"$HERE/udp-echo"
 sleep 2
 
 say "the same events, as JSON (kuifctl monitor --json --count 3)"
