@@ -59,7 +59,8 @@ EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
 		   $(wildcard clients/examples/*.c))
 
 userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
-	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc
+	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc \
+	$(BUILD)/kfuzz
 
 modules: $(MODULES)
 
@@ -111,6 +112,12 @@ $(BUILD)/kuif-upcall: $(BUILD)/clients/upcall/kuif-upcall.o
 $(BUILD)/examples/%: $(BUILD)/clients/examples/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+
+# The kernel fuzzer, run by the VM suite (tests/vm/tests.d/70-kfuzz.sh).
+KFUZZ_SRCS	:= $(wildcard tests/fuzz/kernel/*.c)
+$(BUILD)/kfuzz: $(KFUZZ_SRCS) tests/fuzz/kernel/kfuzz.h kmod/include/uapi/kuif.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(KFUZZ_SRCS)
 
 # Each kernel gets its own copy of the sources: kbuild writes its objects
 # next to them, and two kernels must not share objects.

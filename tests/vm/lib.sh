@@ -47,3 +47,15 @@ monitor_start() {
 	}
 }
 
+# kuifd with a configuration of its own: kuifd_config 'TEXT' (restarts it).
+kuifd_config() {
+	[ -e /etc/kuifd/kuifd.conf.orig ] ||
+		cp /etc/kuifd/kuifd.conf /etc/kuifd/kuifd.conf.orig
+	printf '%b' "$1" > /etc/kuifd/kuifd.conf
+	systemctl restart kuifd
+}
+
+kuifd_config_default() {
+	cp /etc/kuifd/kuifd.conf.orig /etc/kuifd/kuifd.conf
+	systemctl restart kuifd
+}

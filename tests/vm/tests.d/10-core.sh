@@ -197,19 +197,6 @@ t_journal_shows_start() {
 		{ echo "no KUIF_LIFECYCLE=ready entry"; return 1; }
 }
 
-# kuifd with a configuration of its own: kuifd_config 'TEXT' (restarts it).
-kuifd_config() {
-	[ -e /etc/kuifd/kuifd.conf.orig ] ||
-		cp /etc/kuifd/kuifd.conf /etc/kuifd/kuifd.conf.orig
-	printf '%b' "$1" > /etc/kuifd/kuifd.conf
-	systemctl restart kuifd
-}
-
-kuifd_config_default() {
-	cp /etc/kuifd/kuifd.conf.orig /etc/kuifd/kuifd.conf
-	systemctl restart kuifd
-}
-
 t_journal_records_events_by_field() {
 	kuifd_config '[journal]\nevents = chardev.*\n' || return 1
 	printf 'to the journal' > /dev/kuif
