@@ -9,7 +9,6 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/ktime.h>
-#include <linux/ctype.h>
 #include <linux/atomic.h>
 #include "kuif.h"
 
@@ -30,18 +29,27 @@ const char *const kuif_channel_names[KUIF_CHAN_COUNT] = {
 	[KUIF_CHAN_UPCALL]	= "upcall",
 };
 
+/*
+ * ASCII only: the kernel's islower() is Latin-1 and takes bytes such as
+ * 0xff, which user space (kuifd, JSON) must not be handed as a name.
+ */
+static bool kuif_name_lower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
 /* Names are short dotted identifiers: "chardev.write", "netdev.up". */
 bool kuif_event_name_valid(const char *name)
 {
 	size_t i, n = strnlen(name, KUIF_EVENT_NAME_MAX);
 
-	if (n == 0 || n == KUIF_EVENT_NAME_MAX || !islower(name[0]))
+	if (n == 0 || n == KUIF_EVENT_NAME_MAX || !kuif_name_lower(name[0]))
 		return false;
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 
-		if (!islower(c) && !isdigit(c) && c != '.' && c != '_' &&
-		    c != '-')
+		if (!kuif_name_lower(c) && !(c >= '0' && c <= '9') &&
+		    c != '.' && c != '_' && c != '-')
 			return false;
 	}
 	return true;

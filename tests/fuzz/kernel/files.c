@@ -63,7 +63,7 @@ static struct kfile files[] = {
 	F("/sys/kernel/debug/kuif/level",
 	  K_INT, 0, 255, 1),
 	F("/sys/kernel/debug/kuif/trigger",
-	  K_TEXT, 0, 255, 1),
+	  K_TEXT, 0, 256, 1),
 	F("/sys/kernel/debug/kuif/stats",
 	  K_RO, 0, 0, 0),
 	F("/sys/kernel/debug/kuif/signalconfpid",

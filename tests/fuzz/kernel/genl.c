@@ -34,9 +34,14 @@
 
 static int sock = -1;
 static uint16_t family;
+static uint32_t mcast_group;
 static uint32_t seq = 1;
 static uint8_t msg[MSG_MAX], reply[65536];
 static unsigned long acks, echoes, well_ok;
+
+static void find_group(const uint8_t *p, size_t len);
+static int await_ack(uint32_t s, uint8_t cmd, const char *echo);
+static size_t put_u32(uint8_t *p, size_t room, uint16_t type, uint32_t v);
 
 static size_t put_attr(uint8_t *p, size_t room, uint16_t type,
 		       const void *data, size_t len)
@@ -81,20 +86,93 @@ static int resolve_family(void)
 
 		if (a->nla_len < NLA_HDRLEN)
 			return -1;
-		if (a->nla_type == CTRL_ATTR_FAMILY_ID) {
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
 			memcpy(&family, reply + off + NLA_HDRLEN, 2);
-			return 0;
-		}
+		if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_MCAST_GROUPS)
+			find_group(reply + off + NLA_HDRLEN,
+				   a->nla_len - NLA_HDRLEN);
 		off += NLA_ALIGN(a->nla_len);
 	}
-	return -1;
+	return family && mcast_group ? 0 : -1;
 }
 
-static int genl_init(void)
+/* The nested list of groups: the id of the one named "events". */
+static void find_group(const uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off + NLA_HDRLEN <= len;) {
+		const struct nlattr *grp = (const void *)(p + off);
+		uint32_t id = 0;
+		int named = 0;
+
+		if (grp->nla_len < NLA_HDRLEN || off + grp->nla_len > len)
+			return;
+		for (size_t in = NLA_HDRLEN; in + NLA_HDRLEN <= grp->nla_len;) {
+			const struct nlattr *a = (const void *)(p + off + in);
+			const char *v = (const char *)a + NLA_HDRLEN;
+
+			if (a->nla_len < NLA_HDRLEN)
+				return;
+			if (a->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+				memcpy(&id, v, 4);
+			if (a->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
+				named = !strcmp(v, KUIF_GENL_MCGRP_EVENTS);
+			in += NLA_ALIGN(a->nla_len);
+		}
+		if (named)
+			mcast_group = id;
+		off += NLA_ALIGN(grp->nla_len);
+	}
+}
+
+/* A socket in the kuif events group, for the readers target. */
+int kf_genl_events_socket(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+	if (s < 0)
+		return -1;
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    setsockopt(s, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &mcast_group,
+		       sizeof(mcast_group)) != 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* BENCH: count events of size bytes on channels; 0 or a negative errno. */
+int kf_genl_bench(uint32_t count, uint32_t size, uint32_t channels)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)msg;
+	struct genlmsghdr *g = NLMSG_DATA(h);
+	size_t off = NLMSG_HDRLEN + GENL_HDRLEN;
+	uint32_t s = seq++;
+	char none[1] = "";
+
+	memset(msg, 0, off);
+	off += put_u32(msg + off, MSG_MAX - off, KUIF_A_COUNT, count);
+	off += put_u32(msg + off, MSG_MAX - off, KUIF_A_SIZE, size);
+	off += put_u32(msg + off, MSG_MAX - off, KUIF_A_CHANNELS, channels);
+	h->nlmsg_len = (uint32_t)off;
+	h->nlmsg_type = family;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = s;
+	g->cmd = KUIF_CMD_BENCH;
+	g->version = KUIF_GENL_VERSION;
+	if (send(sock, msg, off, 0) < 0)
+		return -errno;
+	return await_ack(s, KUIF_CMD_BENCH, none);
+}
+
+/* Also the readers target's: whichever runs first opens the socket. */
+int kf_genl_init(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = 5 };
 
+	if (sock >= 0)
+		return 0;
 	sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (sock < 0 || bind(sock, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		kf_fail("netlink socket: %s", strerror(errno));
@@ -404,7 +482,7 @@ static void genl_fini(void)
 
 struct target kf_target_genl = {
 	.name = "genl",
-	.init = genl_init,
+	.init = kf_genl_init,
 	.op = genl_op,
 	.fini = genl_fini,
 	.weight = 20,

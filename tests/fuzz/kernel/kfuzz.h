@@ -73,11 +73,17 @@ void kf_note_refused(void);
 int kf_read_file(const char *path, char *buf, size_t size);
 int kf_write_file(const char *path, const void *buf, size_t len);
 
+/* From the genl target, for the readers target. */
+int kf_genl_init(void);
+int kf_genl_events_socket(void);
+int kf_genl_bench(uint32_t count, uint32_t size, uint32_t channels);
+
 extern struct target kf_target_files;
 extern struct target kf_target_dev;
 extern struct target kf_target_ring;
 extern struct target kf_target_genl;
 extern struct target kf_target_udp;
 extern struct target kf_target_configfs;
+extern struct target kf_target_readers;
 
 #endif

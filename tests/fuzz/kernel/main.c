@@ -29,6 +29,7 @@ static struct target *targets[] = {
 	&kf_target_genl,
 	&kf_target_udp,
 	&kf_target_configfs,
+	&kf_target_readers,
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -376,7 +377,7 @@ static int selected(const char *list, const char *name)
 static void usage(void)
 {
 	fprintf(stderr, "usage: kfuzz [-s SEED] [-n OPS] [-t TARGET,...] [-v]\n"
-		"targets: files dev ring genl udp configfs\n");
+		"targets: files dev ring genl udp configfs readers\n");
 	exit(2);
 }
 

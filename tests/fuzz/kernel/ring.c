@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -119,13 +120,37 @@ static int consumer_valid(uint64_t c, uint64_t p)
 	return c <= p && p - c <= info.data_size && c % 8 == 0;
 }
 
+/*
+ * The files target may have switched the ring channel off; nothing would
+ * reach the ring then. Switch it on again.
+ */
+static void ring_channel_on(void)
+{
+	char s[32];
+	unsigned long mask;
+
+	if (kf_read_file("/sys/kernel/kuif/channels", s, sizeof(s)) <= 0) {
+		kf_fail("channels unreadable");
+		return;
+	}
+	mask = strtoul(s, NULL, 0);
+	if (mask & KUIF_CH_RING)
+		return;
+	snprintf(s, sizeof(s), "%#lx", mask | KUIF_CH_RING);
+	if (kf_write_file("/sys/kernel/kuif/channels", s, strlen(s)) != 0)
+		kf_fail("cannot switch the ring channel on: %s",
+			strerror(errno));
+}
+
 /* Write a consumer position, emit, and see what the kernel made of it. */
 static void ring_consumer(void)
 {
-	uint64_t p = __atomic_load_n(&hdr->producer, __ATOMIC_ACQUIRE);
-	uint64_t bad0 = hdr->bad_consumer, c, kseq, p2;
+	uint64_t p, bad0, c, kseq, p2;
 	int valid, how = (int)kf_below(7);
 
+	ring_channel_on();
+	p = __atomic_load_n(&hdr->producer, __ATOMIC_ACQUIRE);
+	bad0 = hdr->bad_consumer;
 	switch (how) {
 	case 0: c = p; break;					/* drained */
 	case 1: c = p + 8 * (1 + kf_below(64)); break;		/* ahead */

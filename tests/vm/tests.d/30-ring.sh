@@ -128,8 +128,10 @@ t_ioctl_set_get_and_errors() {
 	out=$("$HERE/ioctl-msg" bad-pointer) || return 1
 	[ "$out" = "EFAULT EFAULT" ] || { echo "bad pointers: $out"; return 1; }
 	[ "$(cat /dev/kuif)" = "hello world" ] || { echo "message changed by a failed ioctl"; return 1; }
-	out=$("$HERE/ioctl-msg" emit "Bad Name" x) && { echo "bad name accepted"; return 1; }
-	[ "$out" = EINVAL ] || { echo "bad name: $out"; return 1; }
+	for n in "Bad Name" $'na\xffme' $'\xe9t\xe9'; do
+		out=$("$HERE/ioctl-msg" emit "$n" x) && { echo "bad name '$n' accepted"; return 1; }
+		[ "$out" = EINVAL ] || { echo "bad name '$n': $out"; return 1; }
+	done
 	out=$("$HERE/ioctl-msg" emit ok.name "$(head -c 300 /dev/zero | tr '\0' x)") &&
 		{ echo "oversized payload accepted"; return 1; }
 	[ "$out" = EINVAL ] || { echo "oversized payload: $out"; return 1; }

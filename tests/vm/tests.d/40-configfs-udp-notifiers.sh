@@ -154,7 +154,8 @@ t_gen_mkdir_rmdir_events() {
 
 t_gen_bad_names() {
 	local n r long21=abcdefghijklmnopqrstu
-	for n in Bad "with space" 'a$b' "${long21}v"; do
+	# Latin-1 letters (0xe9, 0xff) are lower case to the kernel's ctype.
+	for n in Bad "with space" 'a$b' "${long21}v" $'caf\xe9' $'x\xff'; do
 		r=$(cu_mkdir "$CU_G/$n")
 		[ "$r" = EINVAL ] || { echo "mkdir '$n': $r, want EINVAL"; rmdir "$CU_G/$n" 2>/dev/null; return 1; }
 		[ ! -e "$CU_G/$n" ] || { echo "'$n' exists"; return 1; }
@@ -204,7 +205,8 @@ t_gen_bad_values() {
 	[ "$(cu_write $g/interval_ms 60000)/$(< $g/interval_ms)" = OK/60000 ] || { echo "60000 refused"; return 1; }
 	echo 50 > $g/interval_ms || return 1
 
-	for v in "Bad Name" Upper 9lives "" "abcdefghijklmnopqrstuvwxyz.abcde"; do
+	for v in "Bad Name" Upper 9lives "" "abcdefghijklmnopqrstuvwxyz.abcde" \
+	    $'\xffx' $'x\xe9'; do
 		cu_refused EINVAL $g/event "$v"$'\n' || return 1
 	done
 	[ "$(cu_write $g/event abcdefghijklmnopqrstuvwxyz.abcd)" = OK ] || { echo "31-byte name refused"; return 1; }
