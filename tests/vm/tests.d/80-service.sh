@@ -37,6 +37,26 @@ assert src["netlink"]["received"] >= 1, src' || return 1
 	return 0
 }
 
+# As on a machine at boot: the unit loads the module (modprobe@kuif.service)
+# before kuifd starts, so DeviceAllow= finds /dev/kuif and the module's
+# UDP socket is not created from kuifd's cgroup (IPAddressDeny=any).
+t_kuifd_starts_with_module_unloaded() {
+	local st out
+	systemctl stop kuifd.socket kuifd
+	rmmod kuif || { echo "rmmod: $(lsmod | grep '^kuif ')"; return 1; }
+	systemctl start kuifd || { echo "kuifd did not start"; return 1; }
+	[ -e /sys/module/kuif ] || { echo "the module was not loaded"; return 1; }
+	systemctl -q is-active kuifd || return 1
+	printf 'from boot' > /dev/kuif
+	wait_for 'kuifctl stats --json | python3 -c "
+import json, sys
+src = json.load(sys.stdin)[\"sources\"]
+sys.exit(0 if src[\"ring\"][\"attached\"] and src[\"ring\"][\"received\"] >= 1 and src[\"netlink\"][\"attached\"] else 1)"' 50 ||
+		{ echo "ring or netlink not attached: $(kuifctl stats --json)"; return 1; }
+	out=$("$HERE/udp-echo" -t 10000 -m "after boot") || { echo "udp: $out"; return 1; }
+	[ "$out" = "after boot" ] || { echo "udp echo: '$out'"; return 1; }
+}
+
 t_socket_activation_starts_kuifd() {
 	systemctl stop kuifd || return 1
 	systemctl start kuifd.socket || return 1
@@ -141,6 +161,7 @@ check udev_gives_dev_kuif_group t_udev_gives_dev_kuif_group
 check journal_lifecycle_message_ids t_journal_lifecycle_message_ids
 check sandbox_exposure t_sandbox_exposure
 check sandboxed_kuifd_serves_all_sources t_sandboxed_kuifd_serves_all_sources
+check kuifd_starts_with_module_unloaded t_kuifd_starts_with_module_unloaded
 check socket_activation_starts_kuifd t_socket_activation_starts_kuifd
 check segv_is_restarted t_segv_is_restarted
 check crash_restart_loses_nothing_within_history t_crash_restart_loses_nothing_within_history
