@@ -58,8 +58,11 @@ all: userspace modules
 EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
 		   $(wildcard clients/examples/*.c))
 
+BENCH_PROGS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
 userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
-	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc
+	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc \
+	$(BENCH_PROGS)
 
 modules: $(MODULES)
 
@@ -111,6 +114,11 @@ $(BUILD)/kuif-upcall: $(BUILD)/clients/upcall/kuif-upcall.o
 $(BUILD)/examples/%: $(BUILD)/clients/examples/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+
+# The benchmark's readers and driver (bench/), run inside the VM.
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS_DAEMON)
 
 # Each kernel gets its own copy of the sources: kbuild writes its objects
 # next to them, and two kernels must not share objects.
