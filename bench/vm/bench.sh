@@ -22,6 +22,7 @@
 #   BENCH_LAT_RATE      events per second of the latency runs [1000]
 #   BENCH_LAT_SECONDS   length of one latency run [10]
 #   BENCH_FANOUT        subscriber counts [1 16 64 256]
+#   BENCH_PERF          1: profile kuifd with perf at the end [1]
 set -u
 B=${BENCH_BIN:-$(dirname "$(readlink -f "$0")")}
 O=${BENCH_OUT:-/kuif-results/bench}
@@ -65,7 +66,7 @@ kuifd_off() { systemctl stop kuifd; KPID=; }
 
 # kuifd's CPU time in ns: utime + stime from /proc (clock ticks).
 kuifd_cpu_ns() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1e9 / hz }' \
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' \
 		"/proc/$KPID/stat"
 }
 
@@ -174,7 +175,9 @@ for p in $PATHS; do
 			steps+="$r:$achieved:lost$LOST "
 			hi=$r
 		fi
-		r=$(( (lo + hi) / 2 ))
+		# Below the first failure with nothing passed yet, step down
+		# by three; once bracketed, halve.
+		if [ "$lo" -eq 0 ]; then r=$((hi / 3)); else r=$(( (lo + hi) / 2 )); fi
 		[ "$r" -ge 1 ] || break
 	done
 	put "loss.$p.rate" "$best"
@@ -221,6 +224,26 @@ put mem.rss_kib "$(awk '/^VmRSS/ { print $2 }' "/proc/$KPID/status")"
 put mem.stalled_connected "$(kill -0 $spid 2>/dev/null && echo yes || echo no)"
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
+
+# Where kuifd's time goes (not part of the figures above): perf samples
+# of kuifd while the ring drains into 1 and into 64 subscribers.
+if [ "${BENCH_PERF:-1}" = 1 ] && perf version >/dev/null 2>&1; then
+	kuifd_on
+	for k in 1 64; do
+		perf record -q -e cpu-clock -g -p "$KPID" -o "$T/perf.data" \
+			> "$T/perf.err" 2>&1 &
+		ppid=$!
+		sleep 1
+		run ring_kuifd "$N_FAN" --follow-ring --batch 256 -- --clients "$k" --idle 5
+		kill -INT $ppid
+		wait $ppid
+		perf report -i "$T/perf.data" --stdio --no-children \
+			--sort dso,symbol --percent-limit 0.7 2>/dev/null |
+			grep -v '^$' | grep -v '^# *$' | grep -v '^ *|' |
+			grep -v -- '---' | head -n 60 > "$O/perf-fan$k.txt"
+		put "perf.fan$k.lines" "$(wc -l < "$O/perf-fan$k.txt")"
+	done
+fi
 
 put done 1
 echo "finished $(date -u +%FT%TZ)" > "$O/done"
