@@ -177,6 +177,14 @@ def main():
     md.append("Also: throughput ratio ring "
               f"{ratio(tp['ring_kuifd'], tp['ring_raw']):.2f}x, netlink "
               f"{ratio(tp['nl_kuifd'], tp['nl_raw']):.2f}x (kuifd / direct).\n")
+    perfs = sorted(f for f in os.listdir(raw)
+                   if f.startswith("perf-") and f.endswith(".txt"))
+    for f in perfs:
+        shutil.copy(os.path.join(raw, f), os.path.join(out, f))
+    if perfs:
+        md.append("Where kuifd's time goes (perf, cpu-clock samples of kuifd "
+                  "in the VM): " + ", ".join(f"[{f}]({f})" for f in perfs)
+                  + ".\n")
     md.append("![throughput](throughput.png)\n")
     md.append("![latency](latency.png)\n")
     md.append("![fan-out](fanout.png)\n")
