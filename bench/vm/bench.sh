@@ -153,12 +153,13 @@ for p in $PATHS; do
 done
 
 # Zero loss: the highest steady rate each path takes for LOSS_S seconds
-# without losing an event, by bisection from its throughput. The rate
-# recorded is the one the driver achieved, not the one it was asked for.
+# without losing an event: from 0.9 times its throughput, doubling while
+# nothing is lost, then bisecting. The rate recorded is the one the driver
+# achieved, not the one it was asked for.
 for p in $PATHS; do
 	path_setup "$p"
-	hi=$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 1.25 + 100 }')
 	lo=0
+	hi=0
 	best=0
 	r=$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')
 	steps=""
@@ -175,9 +176,9 @@ for p in $PATHS; do
 			steps+="$r:$achieved:lost$LOST "
 			hi=$r
 		fi
-		# Below the first failure with nothing passed yet, step down
-		# by three; once bracketed, halve.
-		if [ "$lo" -eq 0 ]; then r=$((hi / 3)); else r=$(( (lo + hi) / 2 )); fi
+		if [ "$hi" -eq 0 ]; then r=$((lo * 2))
+		elif [ "$lo" -eq 0 ]; then r=$((hi / 3))
+		else r=$(( (lo + hi) / 2 )); fi
 		[ "$r" -ge 1 ] || break
 	done
 	put "loss.$p.rate" "$best"
