@@ -8,6 +8,7 @@
 #   make check           unit tests, then the VM suite on every kernel
 #   make demo            boot a VM with kuif.ko and kuifd, stream events
 #   make deps            install the Debian packages needed (idempotent)
+#   make bench           kuifd against direct readers; bench/results/
 
 PREFIX		?= /usr
 SBINDIR		?= $(PREFIX)/sbin
@@ -58,9 +59,11 @@ all: userspace modules
 EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
 		   $(wildcard clients/examples/*.c))
 
+BENCH_PROGS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
 userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
 	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc \
-	$(BUILD)/kfuzz
+	$(BUILD)/kfuzz $(BENCH_PROGS)
 
 modules: $(MODULES)
 
@@ -118,6 +121,11 @@ KFUZZ_SRCS	:= $(wildcard tests/fuzz/kernel/*.c)
 $(BUILD)/kfuzz: $(KFUZZ_SRCS) tests/fuzz/kernel/kfuzz.h kmod/include/uapi/kuif.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(KFUZZ_SRCS)
+
+# The benchmark's readers and driver (bench/), run inside the VM.
+$(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS_DAEMON)
 
 # Each kernel gets its own copy of the sources: kbuild writes its objects
 # next to them, and two kernels must not share objects.
@@ -228,11 +236,18 @@ uninstall:
 deps:
 	./scripts/deps.sh
 
-# Benchmarks print figures and ratios; they are not tests.
+# Benchmarks print figures and ratios; they are not tests. The host's
+# callgrind count, then kuifd against the direct readers in one VM boot of
+# BENCH_KVER (the newest kernel); BENCH_SCALE=0.1 and the other BENCH_*
+# variables of bench/vm/bench.sh shorten it. Results: bench/results/.
+BENCH_KVER	?= $(lastword $(KVERS))
 bench: all
 	@mkdir -p bench/results
 	python3 bench/host_callgrind.py $(BUILD)/kuifd 2000 1 16 64 | \
 		tee bench/results/host-callgrind.md
+	./tests/vm/run --bench --kernel $(BENCH_KVER)
+	python3 bench/render.py $(BUILD)/vm/$(BENCH_KVER)/results/bench \
+		bench/results --callgrind bench/results/host-callgrind.md
 
 # Each of these brings in what it needs, so a fresh machine needs nothing
 # else typed. The sub-make sees the kernels that deps may have installed.

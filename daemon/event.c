@@ -153,7 +153,7 @@ char *
 event_to_json(const struct event *ev, size_t *lenp)
 {
 	static const char hex[] = "0123456789abcdef";
-	char tbuf[64], *buf;
+	char tbuf[64], *buf, *shrunk;
 	size_t o, i;
 	int n;
 
@@ -202,7 +202,14 @@ event_to_json(const struct event *ev, size_t *lenp)
 	buf[o] = '\0';
 	if (lenp != NULL)
 		*lenp = o;
-	return buf;
+	/*
+	 * The line is kept in the history and in every slow subscriber's
+	 * queue: give back the worst-case room it did not use (a typical
+	 * line is a tenth of EVENT_JSON_MAX), or those hold ten times the
+	 * memory their bytes need.
+	 */
+	shrunk = realloc(buf, o + 1);
+	return shrunk != NULL ? shrunk : buf;
 }
 
 /* Serialize a JSON value as one line ending in '\n'; frees the value. */

@@ -19,6 +19,7 @@
 #include "kuifd.h"
 
 #define SRC_NETLINK_RCVBUF	(8 * 1024 * 1024)
+#define SRC_NETLINK_BATCH	256	/* datagrams per wakeup before yielding */
 
 struct src_netlink {
 	struct event_base	*base;
@@ -201,19 +202,33 @@ static void
 src_netlink_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct src_netlink *src = arg;
-	int err;
+	uint64_t before;
+	int err, n;
 
 	(void)fd;
 	(void)what;
-	err = nl_recvmsgs_default(src->listen);
-	if (err == -NLE_NOMEM) {
-		/* ENOBUFS: the kernel dropped multicast for us. The kseq
-		 * gap becomes a loss record on the bus. */
-		src->overruns++;
-		log_warnx("netlink: receive buffer overrun (%llu so far)",
-		    (unsigned long long)src->overruns);
-	} else if (err < 0 && err != -NLE_AGAIN) {
-		log_warnx("netlink: receive: %s", nl_geterror(err));
+	/*
+	 * Each multicast event is a datagram of its own and one
+	 * nl_recvmsgs() reads one: read what is queued, a bounded batch per
+	 * wakeup, rather than going back to the event loop (epoll_wait and
+	 * the libevent dispatch) for every event.
+	 */
+	for (n = 0; n < SRC_NETLINK_BATCH; n++) {
+		before = src->received;
+		err = nl_recvmsgs_default(src->listen);
+		if (err == -NLE_NOMEM) {
+			/* ENOBUFS: the kernel dropped multicast for us. The
+			 * kseq gap becomes a loss record on the bus. */
+			src->overruns++;
+			log_warnx("netlink: receive buffer overrun (%llu so "
+			    "far)", (unsigned long long)src->overruns);
+			continue;
+		}
+		if (err < 0 && err != -NLE_AGAIN)
+			log_warnx("netlink: receive: %s", nl_geterror(err));
+		/* libnl returns 0 for EAGAIN on a non-blocking socket. */
+		if (err <= 0 && src->received == before)
+			break;
 	}
 }
 

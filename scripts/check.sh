@@ -82,6 +82,16 @@ if out=$(python3 bench/host_callgrind.py build/kuifd 20 1 2 2>&1) &&
 else
 	fail bench.smoke "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
 fi
+# The VM benchmark's renderer on a small real result: table and plots.
+d=$(mktemp -d)
+if out=$(python3 bench/render.py bench/testdata "$d" 2>&1) &&
+	grep -q '^| peak RSS' "$d/results.md" &&
+	[ -s "$d/throughput.png" ] && [ -s "$d/latency.png" ] && [ -s "$d/fanout.png" ]; then
+	pass bench.render
+else
+	fail bench.render "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+fi
+rm -rf "$d"
 
 # Man pages render without a warning.
 for m in docs/man/*.[1-8]; do

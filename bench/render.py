@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Render the VM benchmark's raw figures as a markdown table and plots.
+
+usage: render.py RAW_DIR OUT_DIR [--callgrind FILE]
+
+RAW_DIR holds what bench/vm/bench.sh wrote in the VM (results.txt,
+lat-PATH.txt); OUT_DIR receives results.md, results.txt (a copy of the raw
+figures), throughput.png, latency.png and fanout.png. The markdown also goes
+to stdout. Ratios compare paths measured in the same boot; targets are
+reported as met or missed, never as a failure (benchmarks are not tests).
+Exits 1 only when the raw figures are missing or malformed.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+PATHS = ["ring_raw", "ring_kuifd", "nl_raw", "nl_kuifd"]
+LABEL = {"ring_raw": "ring, direct reader", "ring_kuifd": "ring via kuifd",
+         "nl_raw": "netlink, direct libnl reader",
+         "nl_kuifd": "netlink via kuifd"}
+
+
+def load(raw):
+    r = {}
+    with open(os.path.join(raw, "results.txt")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition(" ")
+            r[k] = v.strip('"')
+    if "error" in r:
+        raise SystemExit(f"render: the VM bench failed: {r['error']}")
+    if r.get("done") != "1":
+        raise SystemExit("render: the VM bench did not finish")
+    return r
+
+
+def num(r, k):
+    try:
+        return float(r[k])
+    except (KeyError, ValueError):
+        raise SystemExit(f"render: {k} missing or not a number")
+
+
+def pct(sorted_v, p):
+    if not sorted_v:
+        return float("nan")
+    i = min(len(sorted_v) - 1, max(0, int(round(p / 100 * len(sorted_v))) - 1))
+    return sorted_v[i]
+
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def fmt_rate(x):
+    return f"{x:,.0f}"
+
+
+def us(ns):
+    return f"{ns / 1000:,.0f}"
+
+
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+
+
+def main():
+    args = sys.argv[1:]
+    callgrind = None
+    if "--callgrind" in args:
+        i = args.index("--callgrind")
+        callgrind = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 2:
+        raise SystemExit(__doc__)
+    raw, out = args
+    os.makedirs(out, exist_ok=True)
+    r = load(raw)
+
+    lat = {}
+    for p in PATHS:
+        f = os.path.join(raw, f"lat-{p}.txt")
+        with open(f) as fh:
+            lat[p] = sorted(int(x) for x in fh if x.strip())
+        if not lat[p]:
+            raise SystemExit(f"render: no latency samples in {f}")
+
+    tp = {p: num(r, f"tp.{p}.rate") for p in PATHS}
+    zl = {p: num(r, f"loss.{p}.rate") for p in PATHS}
+    fan = sorted(int(k.split(".")[1]) for k in r
+                 if k.startswith("fan.") and k.endswith(".rate"))
+    p50 = {p: pct(lat[p], 50) for p in PATHS}
+    p99 = {p: pct(lat[p], 99) for p in PATHS}
+    p999 = {p: pct(lat[p], 99.9) for p in PATHS}
+    hwm = num(r, "mem.hwm_kib")
+
+    md = []
+    md.append(f"# kuif benchmark results\n")
+    md.append(f"Kernel {r['meta.kernel']} under QEMU TCG, {r['meta.cpus']} "
+              f"vCPUs; payload {r['meta.size']} bytes; ring "
+              f"{r['meta.ring_pages']} pages; scale {r['meta.scale']}; "
+              f"zero-loss steps of {r['meta.loss_seconds']} s; latency at "
+              f"{r['meta.lat_rate']} events/s. Absolute figures under "
+              f"emulation mean little; the ratios compare paths measured in "
+              f"the same boot.\n")
+    md.append("## Throughput, zero-loss rate and latency\n")
+    md.append("| path | throughput (events/s) | lost in throughput run | "
+              "zero-loss rate (events/s) | latency p50 (µs) | p99 (µs) | "
+              "p99.9 (µs) | samples |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for p in PATHS:
+        md.append(f"| {LABEL[p]} | {fmt_rate(tp[p])} | "
+                  f"{int(num(r, f'tp.{p}.lost')):,} of "
+                  f"{int(num(r, f'tp.{p}.sent')):,} | {fmt_rate(zl[p])} | "
+                  f"{us(p50[p])} | {us(p99[p])} | {us(p999[p])} | "
+                  f"{len(lat[p]):,} |")
+    md.append("")
+    md.append("Throughput: the ring paths run at their reader's pace (the "
+              "driver waits for room in the ring, so the kernel drops "
+              "nothing); the netlink paths as fast as BENCH emits. Zero-loss "
+              "rate: the highest steady rate, as achieved by the driver, that "
+              "lost no event (bisection steps: "
+              + "; ".join(f"{p} {r.get(f'loss.{p}.steps', '')}" for p in PATHS)
+              + ").\n")
+
+    md.append("## Fan-out (kuifd, ring source)\n")
+    md.append("| subscribers | events/s at the slowest subscriber | "
+              "lost (worst subscriber) | kuifd CPU per event (µs) | "
+              "vs 1 subscriber |")
+    md.append("|---:|---:|---:|---:|---:|")
+    cpu1 = num(r, f"fan.{fan[0]}.cpu_ns_per_event") if fan else 0
+    for k in fan:
+        c = num(r, f"fan.{k}.cpu_ns_per_event")
+        md.append(f"| {k} | {fmt_rate(num(r, f'fan.{k}.rate'))} | "
+                  f"{int(num(r, f'fan.{k}.lost_max')):,} | {c / 1000:,.1f} | "
+                  f"{ratio(c, cpu1):.2f}x |")
+    md.append("")
+    md.append("## Memory\n")
+    md.append(f"kuifd's peak RSS (VmHWM) while {int(num(r, 'mem.events')):,} "
+              f"events passed with one subscriber that never read: "
+              f"**{hwm / 1024:.1f} MiB** (at start "
+              f"{num(r, 'mem.start_hwm_kib') / 1024:.1f} MiB; the stalled "
+              f"subscriber still connected at the end: "
+              f"{r.get('mem.stalled_connected', '?')}).\n")
+
+    if callgrind and os.path.exists(callgrind):
+        md.append("## Per-event cost on the host (callgrind)\n")
+        md.append("`bench/host_callgrind.py`: instructions per event on "
+                  "kuifd's own path, fed through its socket.\n")
+        with open(callgrind) as f:
+            md.append(f.read().strip() + "\n")
+
+    targets = []
+    c64 = (ratio(num(r, "fan.64.cpu_ns_per_event"), cpu1)
+           if "fan.64.cpu_ns_per_event" in r else float("nan"))
+    targets.append(("ring: kuifd zero-loss rate >= 50% of the direct reader's",
+                    ratio(zl["ring_kuifd"], zl["ring_raw"]), ">=", 0.5))
+    targets.append(("netlink: kuifd zero-loss rate >= 80% of the direct "
+                    "reader's", ratio(zl["nl_kuifd"], zl["nl_raw"]), ">=", 0.8))
+    targets.append(("kuifd CPU per event, 64 subscribers <= 3x 1 subscriber",
+                    c64, "<=", 3.0))
+    targets.append(("p99 latency, ring via kuifd <= 2x the direct reader's",
+                    ratio(p99["ring_kuifd"], p99["ring_raw"]), "<=", 2.0))
+    targets.append(("p99 latency, netlink via kuifd <= 2x the direct "
+                    "reader's", ratio(p99["nl_kuifd"], p99["nl_raw"]), "<=", 2.0))
+    targets.append(("peak RSS with a stalled subscriber <= 32 MiB (MiB)",
+                    hwm / 1024, "<=", 32.0))
+    md.append("## Targets\n")
+    md.append("| target | measured | met |")
+    md.append("|---|---:|:---:|")
+    for name, v, op, lim in targets:
+        ok = v >= lim if op == ">=" else v <= lim
+        unit = "" if "MiB" in name else "x"
+        md.append(f"| {name} | {v:.2f}{unit} | {'yes' if ok else '**no**'} |")
+    md.append("")
+    md.append("Also: throughput ratio ring "
+              f"{ratio(tp['ring_kuifd'], tp['ring_raw']):.2f}x, netlink "
+              f"{ratio(tp['nl_kuifd'], tp['nl_raw']):.2f}x (kuifd / direct).\n")
+    perfs = sorted(f for f in os.listdir(raw)
+                   if f.startswith("perf-") and f.endswith(".txt"))
+    for f in perfs:
+        shutil.copy(os.path.join(raw, f), os.path.join(out, f))
+    if perfs:
+        md.append("Where kuifd's time goes (perf, cpu-clock samples of kuifd "
+                  "in the VM): " + ", ".join(f"[{f}]({f})" for f in perfs)
+                  + ".\n")
+    md.append("![throughput](throughput.png)\n")
+    md.append("![latency](latency.png)\n")
+    md.append("![fan-out](fanout.png)\n")
+
+    text = "\n".join(md)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(text)
+    shutil.copy(os.path.join(raw, "results.txt"),
+                os.path.join(out, "results.txt"))
+
+    # Plots.
+    dat = os.path.join(out, ".throughput.dat")
+    with open(dat, "w") as f:
+        for p in PATHS:
+            f.write(f'"{LABEL[p]}" {tp[p]:.0f} {zl[p]:.0f}\n')
+    gnuplot(f"""
+set terminal pngcairo size 900,500
+set output '{out}/throughput.png'
+set title 'Events per second (same VM boot)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'events/s'
+set yrange [0:*]
+set grid ytics
+set key top right
+plot '{dat}' using 2:xtic(1) title 'throughput', '' using 3 title 'zero-loss steady rate'
+""")
+    cdfs = []
+    for p in PATHS:
+        d = os.path.join(out, f".lat-{p}.dat")
+        v = lat[p]
+        step = max(1, len(v) // 2000)
+        with open(d, "w") as f:
+            for i in range(0, len(v), step):
+                f.write(f"{v[i] / 1000:.3f} {(i + 1) / len(v):.5f}\n")
+            f.write(f"{v[-1] / 1000:.3f} 1\n")
+        cdfs.append(f"'{d}' using 1:2 with lines lw 2 title '{LABEL[p]}'")
+    gnuplot(f"""
+set terminal pngcairo size 900,500
+set output '{out}/latency.png'
+set title 'Latency, kernel timestamp to receipt ({r["meta.lat_rate"]} events/s)'
+set xlabel 'latency (µs, log scale)'
+set ylabel 'fraction of events'
+set logscale x
+set grid
+set key bottom right
+plot {", ".join(cdfs)}
+""")
+    d = os.path.join(out, ".fanout.dat")
+    with open(d, "w") as f:
+        for k in fan:
+            f.write(f"{k} {num(r, f'fan.{k}.rate'):.0f} "
+                    f"{num(r, f'fan.{k}.cpu_ns_per_event') / 1000:.3f}\n")
+    gnuplot(f"""
+set terminal pngcairo size 900,500
+set output '{out}/fanout.png'
+set title 'kuifd fan-out'
+set xlabel 'subscribers'
+set logscale x 2
+set ylabel 'events/s at the slowest subscriber'
+set y2label 'kuifd CPU per event (µs)'
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:*]
+set grid
+plot '{d}' using 1:2 with linespoints lw 2 title 'events/s', '' using 1:3 axes x1y2 with linespoints lw 2 title 'CPU per event'
+""")
+    for f in os.listdir(out):
+        if f.startswith(".") and f.endswith(".dat"):
+            os.unlink(os.path.join(out, f))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark inside the VM: kuifd against the simplest direct readers of
+# the same kernel channels, in the same boot. Writes raw figures as
+# "key value" lines to $BENCH_OUT/results.txt and latency samples (ns, one
+# per line) to $BENCH_OUT/lat-PATH.txt; bench/render.py turns them into
+# the table and the plots on the host.
+#
+# Paths: ring_raw (bench-ring drains the mmap ring), ring_kuifd (kuifd
+# drains it and delivers JSON to bench-sub), nl_raw (bench-nl, a libnl
+# subscriber), nl_kuifd (kuifd's netlink source to bench-sub). The direct
+# readers run with kuifd stopped: the ring has one reader.
+#
+# Environment (defaults in brackets):
+#   BENCH_OUT           where results go [/kuif-results/bench]
+#   BENCH_SCALE         multiplies every event count [1]; the smoke test
+#                       uses a tiny one
+#   BENCH_SIZE          payload bytes per event [64]
+#   BENCH_LOSS_SECONDS  length of one step of the zero-loss search [10]
+#   BENCH_LOSS_STEPS    steps of that search per path [6]
+#   BENCH_LAT_RATE      events per second of the latency runs [1000]
+#   BENCH_LAT_SECONDS   length of one latency run [10]
+#   BENCH_FANOUT        subscriber counts [1 16 64 256]
+#   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
+#                       TCG it recorded no samples in our runs
+set -u
+B=${BENCH_BIN:-$(dirname "$(readlink -f "$0")")}
+O=${BENCH_OUT:-/kuif-results/bench}
+SCALE=${BENCH_SCALE:-1}
+SIZE=${BENCH_SIZE:-64}
+LOSS_S=${BENCH_LOSS_SECONDS:-10}
+LOSS_STEPS=${BENCH_LOSS_STEPS:-6}
+LAT_RATE=${BENCH_LAT_RATE:-1000}
+LAT_S=${BENCH_LAT_SECONDS:-10}
+FANOUT=${BENCH_FANOUT:-1 16 64 256}
+PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
+T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
+CONF=/etc/kuifd/kuifd.conf
+
+scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 1 ? 1 : v) }'; }
+N_TP=$(scaled 200000)
+N_FAN=$(scaled 20000)
+N_MEM=$(scaled 1000000)
+
+mkdir -p "$O"
+rm -f "$O"/results.txt "$O"/lat-*.txt "$O"/done
+put() { echo "$1 $2" >> "$O/results.txt"; echo "bench: $1 $2"; }
+die() { echo "bench: $*" >&2; put error "\"$*\""; exit 1; }
+
+# kuifd as installed, with room for 256 subscribers and a subscriber that
+# stalls for the whole run; everything else at its default.
+[ -e "$CONF.bench-orig" ] || cp "$CONF" "$CONF.bench-orig"
+restore() {
+	[ -e "$CONF.bench-orig" ] && mv "$CONF.bench-orig" "$CONF"
+	systemctl restart kuifd
+	rm -rf "$T"
+}
+trap restore EXIT
+printf '[server]\nmax_clients = 1024\nclient_timeout = 3600\n[journal]\nevents =\n' > "$CONF"
+
+kuifd_on() {
+	systemctl restart kuifd || die "kuifd did not start"
+	KPID=$(systemctl show -P MainPID kuifd)
+}
+kuifd_off() { systemctl stop kuifd; KPID=; }
+
+# kuifd's CPU time in ns: utime + stime from /proc (clock ticks).
+kuifd_cpu_ns() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' \
+		"/proc/$KPID/stat"
+}
+
+wait_ready() {
+	local i
+	for i in $(seq 300); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	die "reader did not get ready: $(cat "$T"/*.err 2>/dev/null | tail -3)"
+}
+
+channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; esac; }
+
+# run PATH N DRIVE-ARGS... [-- READER-ARGS...]: one measured run. Sets RECV
+# (events the reader got), LOST (N - RECV), SPAN (s between the reader's
+# first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns).
+run() {
+	local path=$1 n=$2 rd=() dr=() out rc
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do dr+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	rd=("$@")
+	rm -f "$T/ready"
+	case $path in
+	ring_raw) "$B/bench-ring" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
+	nl_raw) "$B/bench-nl" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
+	*_kuifd) "$B/bench-sub" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
+	esac > "$T/reader.out" 2> "$T/reader.err" &
+	local rpid=$!
+	wait_ready "$T/ready"
+	local cpu0=0
+	[ -n "${KPID:-}" ] && cpu0=$(kuifd_cpu_ns)
+	out=$("$B/bench-drive" --count "$n" --size "$SIZE" \
+		--channels "$(channels_of "$path")" "${dr[@]}") ||
+		die "bench-drive failed: $out"
+	wait $rpid
+	rc=$?
+	CPU=0
+	[ -n "${KPID:-}" ] && CPU=$(( $(kuifd_cpu_ns) - cpu0 ))
+	[ $rc -eq 0 ] || die "$path reader failed: $(tail -3 "$T/reader.err")"
+	DRIVE=$(echo "$out" | awk '{ print $4 }')
+	out=$(cat "$T/reader.out")
+	case $path in
+	*_kuifd) RECV=$(echo "$out" | awk '{ print $4 }') ;;
+	*) RECV=$(echo "$out" | awk '{ print $2 }') ;;
+	esac
+	LOST=$((n - RECV))
+	SPAN=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) {
+		if ($i == "first_ns") f = $(i + 1); if ($i == "last_ns") l = $(i + 1) }
+		printf "%.6f\n", (l - f) / 1e9 }')
+	echo "bench:   $path n=$n drive=${DRIVE}s recv=$RECV lost=$LOST span=${SPAN}s cpu=${CPU}ns ($out)"
+}
+
+path_setup() { case $1 in *_raw) kuifd_off ;; *_kuifd) kuifd_on ;; esac; }
+
+rate_of() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f\n", (s > 0 ? n / s : 0) }'; }
+
+put meta.kernel "$(uname -r)"
+put meta.cpus "$(nproc)"
+put meta.scale "$SCALE"
+put meta.size "$SIZE"
+put meta.ring_pages "$(cat /sys/module/kuif/parameters/ring_pages)"
+put meta.loss_seconds "$LOSS_S"
+put meta.lat_rate "$LAT_RATE"
+
+# Throughput: the ring paths at the reader's pace (the driver waits for
+# room, so the kernel drops nothing); netlink as fast as BENCH goes, as
+# there is no way to wait for a netlink reader.
+declare -A TP
+for p in $PATHS; do
+	path_setup "$p"
+	case $p in
+	ring_*) run "$p" "$N_TP" --follow-ring --batch 256 ;;
+	nl_*) run "$p" "$N_TP" --batch 256 ;;
+	esac
+	TP[$p]=$(rate_of "$RECV" "$SPAN")
+	put "tp.$p.sent" "$N_TP"
+	put "tp.$p.received" "$RECV"
+	put "tp.$p.lost" "$LOST"
+	put "tp.$p.seconds" "$SPAN"
+	put "tp.$p.rate" "${TP[$p]}"
+	[ "$p" = "${p%_kuifd}" ] || put "tp.$p.cpu_ns_per_event" $((CPU / N_TP))
+done
+
+# Zero loss: the highest steady rate each path takes for LOSS_S seconds
+# without losing an event: from 0.9 times its throughput, doubling while
+# nothing is lost, then bisecting. The rate recorded is the one the driver
+# achieved, not the one it was asked for.
+for p in $PATHS; do
+	path_setup "$p"
+	lo=0
+	hi=0
+	best=0
+	r=$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')
+	steps=""
+	for s in $(seq "$LOSS_STEPS"); do
+		n=$(awk -v r="$r" -v s="$LOSS_S" 'BEGIN { printf "%.0f\n", r * s }')
+		[ "$n" -ge 1 ] || n=1
+		run "$p" "$n" --rate "$r" --batch 64
+		achieved=$(rate_of "$n" "$DRIVE")
+		if [ "$LOST" -eq 0 ]; then
+			steps+="$r:$achieved:ok "
+			lo=$r
+			awk -v a="$achieved" -v b="$best" 'BEGIN { exit !(a > b) }' && best=$achieved
+		else
+			steps+="$r:$achieved:lost$LOST "
+			hi=$r
+		fi
+		if [ "$hi" -eq 0 ]; then r=$((lo * 2))
+		elif [ "$lo" -eq 0 ]; then r=$((hi / 3))
+		else r=$(( (lo + hi) / 2 )); fi
+		[ "$r" -ge 1 ] || break
+	done
+	put "loss.$p.rate" "$best"
+	put "loss.$p.steps" "\"${steps% }\""
+done
+
+# Latency at a steady rate well below saturation: kernel timestamp to the
+# reader's receipt, every event.
+n_lat=$(awk -v r="$LAT_RATE" -v s="$LAT_S" -v k="$SCALE" 'BEGIN { v = int(r * s * (k < 1 ? k : 1)); print (v < 10 ? 10 : v) }')
+for p in $PATHS; do
+	path_setup "$p"
+	run "$p" "$n_lat" --rate "$LAT_RATE" --batch 1 -- --lat "$O/lat-$p.txt"
+	put "lat.$p.samples" "$(wc -l < "$O/lat-$p.txt")"
+	put "lat.$p.lost" "$LOST"
+done
+
+# Fan-out: kuifd delivering every event of the ring to K subscribers, at
+# the pace kuifd drains the ring; events per second at the slowest
+# subscriber, kuifd's CPU time per event.
+kuifd_on
+for k in $FANOUT; do
+	run ring_kuifd "$N_FAN" --follow-ring --batch 256 -- --clients "$k" --idle 5
+	put "fan.$k.sent" "$N_FAN"
+	put "fan.$k.received_min" "$RECV"
+	put "fan.$k.lost_max" "$LOST"
+	put "fan.$k.rate" "$(rate_of "$RECV" "$SPAN")"
+	put "fan.$k.cpu_ns_per_event" $((CPU / N_FAN))
+done
+
+# Memory: kuifd's peak RSS while N_MEM events pass with one subscriber
+# that never reads (and one that does, which tells when they have passed).
+kuifd_on
+rm -f "$T/stall.ready"
+"$B/bench-sub" --stall --count 1 --timeout 3600 --ready "$T/stall.ready" \
+	> /dev/null 2> "$T/stall.err" &
+spid=$!
+wait_ready "$T/stall.ready"
+put mem.start_hwm_kib "$(awk '/^VmHWM/ { print $2 }' "/proc/$KPID/status")"
+run ring_kuifd "$N_MEM" --follow-ring --batch 256 -- --idle 10
+put mem.events "$N_MEM"
+put mem.received "$RECV"
+put mem.hwm_kib "$(awk '/^VmHWM/ { print $2 }' "/proc/$KPID/status")"
+put mem.rss_kib "$(awk '/^VmRSS/ { print $2 }' "/proc/$KPID/status")"
+put mem.stalled_connected "$(kill -0 $spid 2>/dev/null && echo yes || echo no)"
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+
+# Where kuifd's time goes (not part of the figures above): perf samples
+# of kuifd while the ring drains into 1 and into 64 subscribers.
+if [ "${BENCH_PERF:-0}" = 1 ] && perf version >/dev/null 2>&1; then
+	kuifd_on
+	for k in 1 64; do
+		perf record -q -e cpu-clock -g -p "$KPID" -o "$T/perf.data" \
+			> "$T/perf.err" 2>&1 &
+		ppid=$!
+		sleep 1
+		run ring_kuifd "$N_FAN" --follow-ring --batch 256 -- --clients "$k" --idle 5
+		kill -INT $ppid
+		wait $ppid
+		perf report -i "$T/perf.data" --stdio --no-children \
+			--sort dso,symbol --percent-limit 0.7 2>/dev/null |
+			grep -v '^$' | grep -v '^# *$' | grep -v '^ *|' |
+			grep -v -- '---' | head -n 60 > "$O/perf-fan$k.txt"
+		put "perf.fan$k.lines" "$(wc -l < "$O/perf-fan$k.txt")"
+	done
+fi
+
+put done 1
+echo "finished $(date -u +%FT%TZ)" > "$O/done"

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by suite.sh: the benchmark harness (bench/vm/bench.sh) with tiny
+# counts, so that it cannot rot; `make bench` runs it for real. Its figures
+# are not checked, only that every path delivered and the results are whole.
+
+t_bench_smoke() {
+	local o=$R/bench-smoke k was
+	was=$(systemctl is-active kuifd)
+	rm -rf "$o"
+	BENCH_OUT=$o BENCH_SCALE=0.002 BENCH_LOSS_SECONDS=1 BENCH_LOSS_STEPS=1 \
+		BENCH_LAT_RATE=200 BENCH_LAT_SECONDS=1 BENCH_FANOUT="1 4" \
+		BENCH_SIZE=64 BENCH_PERF=0 "$HERE/bench.sh" > "$T/bench.log" 2>&1 ||
+		{ tail -n 5 "$T/bench.log"; return 1; }
+	[ -f "$o/done" ] || { echo "bench.sh did not finish"; return 1; }
+	for k in tp.ring_raw.received tp.ring_kuifd.received tp.nl_raw.received \
+		tp.nl_kuifd.received fan.4.received_min mem.received mem.hwm_kib \
+		lat.ring_raw.samples lat.ring_kuifd.samples lat.nl_raw.samples \
+		lat.nl_kuifd.samples; do
+		awk -v k="$k" '$1 == k && $2 + 0 > 0 { f = 1 } END { exit !f }' \
+			"$o/results.txt" || { echo "$k missing or zero"; return 1; }
+	done
+	systemctl is-active -q kuifd || { echo "kuifd not running after the bench"; return 1; }
+	[ ! -e /etc/kuifd/kuifd.conf.bench-orig ] ||
+		{ echo "bench.sh did not restore kuifd.conf"; return 1; }
+	# Leave kuifd as the previous tests left it.
+	[ "$was" = active ] || systemctl stop kuifd
+}
+
+check bench_smoke t_bench_smoke
+
