@@ -594,13 +594,19 @@ server_listen_path(struct server *srv, const char *path)
 	mode_t old;
 	int fd;
 
+	/*
+	 * Bound under a temporary name and renamed into place once it
+	 * listens with its final owner and mode: a client that sees the path
+	 * can connect (no ECONNREFUSED in between) and never finds it open
+	 * to others.
+	 */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%ld",
+	    path, (long)getpid()) >= sizeof(sun.sun_path)) {
 		log_warnx("socket path too long: %s", path);
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL && slash != dir) {
@@ -616,23 +622,24 @@ server_listen_path(struct server *srv, const char *path)
 		log_warn("socket");
 		return -1;
 	}
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("unlink %s", path);
+	if (unlink(sun.sun_path) == -1 && errno != ENOENT)
+		log_warn("unlink %s", sun.sun_path);
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("bind %s", path);
+		log_warn("bind %s", sun.sun_path);
 		umask(old);
 		close(fd);
 		return -1;
 	}
 	umask(old);
 	gr = getgrnam(KUIFD_GROUP);
-	if (gr != NULL && chown(path, (uid_t)-1, gr->gr_gid) == -1)
-		log_warn("chown %s", path);
-	if (chmod(path, 0660) == -1)
-		log_warn("chmod %s", path);
-	if (listen(fd, 128) == -1) {
-		log_warn("listen %s", path);
+	if (gr != NULL && chown(sun.sun_path, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("chown %s", sun.sun_path);
+	if (chmod(sun.sun_path, 0660) == -1)
+		log_warn("chmod %s", sun.sun_path);
+	if (listen(fd, 128) == -1 || rename(sun.sun_path, path) == -1) {
+		log_warn("listen on %s", path);
+		unlink(sun.sun_path);
 		close(fd);
 		return -1;
 	}
