@@ -42,6 +42,8 @@ struct bus {
 	struct bus_pending	 window[BUS_WINDOW];
 	size_t			 npending;
 	uint64_t		 gap_deadline_ms; /* when the head gap expires */
+	uint64_t		 expect_kseq;	/* the kernel has emitted up to */
+	uint64_t		 expect_deadline_ms;
 
 	struct bus_record	*history;	/* indexed by seq % history_len */
 	size_t			 history_len;
@@ -257,6 +259,13 @@ bus_gap_expired(const struct bus *bus, uint64_t now)
 	return bus->gap_deadline_ms <= now;
 }
 
+/* A kseq the kernel has emitted and no copy of has come yet. */
+static bool
+bus_expecting(const struct bus *bus)
+{
+	return bus->next_kseq != 0 && bus->expect_kseq >= bus->next_kseq;
+}
+
 /* While anything waits, look again a few times per reorder period. */
 static void
 bus_arm(struct bus *bus, uint64_t now)
@@ -264,7 +273,8 @@ bus_arm(struct bus *bus, uint64_t now)
 	struct timeval tv = { 0, (suseconds_t)(bus->reorder_ms * 1000 / 4 + 1000) };
 
 	(void)now;
-	if (bus->npending == 0 || bus->ev_flush == NULL)
+	if ((bus->npending == 0 && !bus_expecting(bus)) ||
+	    bus->ev_flush == NULL)
 		return;
 	if (!evtimer_pending(bus->ev_flush, NULL))
 		evtimer_add(bus->ev_flush, &tv);
@@ -297,6 +307,13 @@ bus_drain(struct bus *bus, uint64_t now, bool force)
 		}
 		bus_emit_lost(bus, missing, "missed");
 		bus->gap_deadline_ms = now + bus->reorder_ms;
+	}
+	/* A tail no later copy will ever reveal: the kernel told us. */
+	if (bus->npending == 0 && bus_expecting(bus) &&
+	    (force || bus->expect_deadline_ms <= now)) {
+		bus_emit_lost(bus, bus->expect_kseq - bus->next_kseq + 1,
+		    "missed");
+		bus->next_kseq = bus->expect_kseq + 1;
 	}
 	bus_arm(bus, now);
 }
@@ -439,6 +456,26 @@ bus_reset_kseq(struct bus *bus)
 {
 	bus_drain(bus, bus_now_ms(), true);
 	bus->next_kseq = 0;
+	bus->expect_kseq = 0;
+}
+
+/*
+ * The kernel has emitted up to kseq (a source that overran asked it). Gaps
+ * are otherwise noticed only when a later copy arrives; the events lost at
+ * the end of a burst have none. What has not come within reorder_ms from
+ * now is lost.
+ */
+void
+bus_expect(struct bus *bus, uint64_t kseq)
+{
+	uint64_t now = bus_now_ms();
+
+	if (bus->next_kseq == 0 || kseq < bus->next_kseq ||
+	    kseq <= bus->expect_kseq)
+		return;
+	bus->expect_kseq = kseq;
+	bus->expect_deadline_ms = now + bus->reorder_ms;
+	bus_drain(bus, now, false);
 }
 
 /* Asks the kernel to emit an event; it comes back through the sources. */

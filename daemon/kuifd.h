@@ -155,6 +155,7 @@ void		 bus_publish_partial32(struct bus *, struct event *, uint32_t);
 void		 bus_publish_file(struct bus *, struct event *);
 void		 bus_publish_loss(struct bus *, uint64_t, const char *);
 void		 bus_reset_kseq(struct bus *);
+void		 bus_expect(struct bus *, uint64_t);
 uint64_t	 bus_seq(const struct bus *);
 uint64_t	 bus_history_oldest(const struct bus *);
 const struct bus_record *bus_history_get(const struct bus *, uint64_t);

@@ -198,11 +198,13 @@ src_netlink_on_msg(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static void	src_netlink_expect_last(struct src_netlink *);
+
 static void
 src_netlink_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct src_netlink *src = arg;
-	uint64_t before;
+	uint64_t before, overruns = src->overruns;
 	int err, n;
 
 	(void)fd;
@@ -230,6 +232,8 @@ src_netlink_read(evutil_socket_t fd, short what, void *arg)
 		if (err <= 0 && src->received == before)
 			break;
 	}
+	if (src->overruns != overruns)
+		src_netlink_expect_last(src);
 }
 
 static struct nl_sock *
@@ -346,6 +350,79 @@ src_netlink_on_emit_reply(struct nl_msg *msg, void *arg)
 }
 
 /*
+ * Sends msg (and frees it) on the request socket; on_reply fills r from
+ * the reply. Returns 0, or a negative libnl error.
+ */
+static int
+src_netlink_round_trip(struct src_netlink *src, struct nl_msg *msg,
+    nl_recvmsg_msg_cb_t on_reply, struct emit_reply *r)
+{
+	struct nl_cb *cb;
+	int err;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (cb == NULL) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, src_netlink_on_ack, r);
+	err = nl_send_auto(src->req, msg);
+	nlmsg_free(msg);
+	/* The reply and the ack arrive in separate reads. */
+	while (err >= 0 && !r->acked)
+		err = nl_recvmsgs(src->req, cb);
+	nl_cb_put(cb);
+	if (err < 0)
+		return err;
+	return r->got ? 0 : -NLE_MSG_TRUNC;
+}
+
+static int
+src_netlink_on_stats_reply(struct nl_msg *msg, void *arg)
+{
+	static struct nla_policy stats_policy[KUIF_STAT_MAX + 1] = {
+		[KUIF_STAT_EVENTS] = { .type = NLA_U64 },
+	};
+	struct emit_reply *r = arg;
+	struct nlattr *tb[KUIF_A_MAX + 1], *st[KUIF_STAT_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KUIF_A_MAX, NULL) == 0 &&
+	    tb[KUIF_A_STATS] != NULL &&
+	    nla_parse_nested(st, KUIF_STAT_MAX, tb[KUIF_A_STATS],
+	    stats_policy) == 0 && st[KUIF_STAT_EVENTS] != NULL) {
+		r->kseq = nla_get_u64(st[KUIF_STAT_EVENTS]);
+		r->got = true;
+	}
+	return NL_OK;
+}
+
+/*
+ * After an overrun: the kernel's last kseq, so that events lost at the
+ * end of a burst, which no later copy reveals, are reported too.
+ */
+static void
+src_netlink_expect_last(struct src_netlink *src)
+{
+	struct emit_reply r = { 0, false, false };
+	struct nl_msg *msg;
+	int err;
+
+	if (src->family < 0 || (msg = nlmsg_alloc()) == NULL)
+		return;
+	if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, src->family, 0, 0,
+	    KUIF_CMD_GET_STATS, KUIF_GENL_VERSION) == NULL) {
+		nlmsg_free(msg);
+		return;
+	}
+	err = src_netlink_round_trip(src, msg, src_netlink_on_stats_reply, &r);
+	if (err < 0)
+		log_warnx("netlink: kernel statistics: %s", nl_geterror(err));
+	else
+		bus_expect(src->bus, r.kseq);
+}
+
+/*
  * KUIF_CMD_EMIT on the request socket. The kernel answers at once, so a
  * blocking round trip does not stall the loop. Returns 0 or a negative
  * libnl error.
@@ -356,7 +433,6 @@ src_netlink_emit_request(struct src_netlink *src, const char *name,
 {
 	struct emit_reply r = { 0, false, false };
 	struct nl_msg *msg;
-	struct nl_cb *cb;
 	int err;
 
 	if (src->family < 0)
@@ -371,24 +447,9 @@ src_netlink_emit_request(struct src_netlink *src, const char *name,
 		nlmsg_free(msg);
 		return -NLE_NOMEM;
 	}
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (cb == NULL) {
-		nlmsg_free(msg);
-		return -NLE_NOMEM;
-	}
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, src_netlink_on_emit_reply,
-	    &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, src_netlink_on_ack, &r);
-	err = nl_send_auto(src->req, msg);
-	nlmsg_free(msg);
-	/* The reply and the ack arrive in separate reads. */
-	while (err >= 0 && !r.acked)
-		err = nl_recvmsgs(src->req, cb);
-	nl_cb_put(cb);
+	err = src_netlink_round_trip(src, msg, src_netlink_on_emit_reply, &r);
 	if (err < 0)
 		return err;
-	if (!r.got)
-		return -NLE_MSG_TRUNC;
 	*kseq = r.kseq;
 	return 0;
 }

@@ -158,6 +158,37 @@ test_bus_gap_becomes_lost_record(void **state)
 }
 
 static void
+test_bus_expected_tail_becomes_lost_record(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct bus *bus = bus_create(base, 64, 30);
+	struct seen s = { 0 };
+
+	(void)state;
+	bus_set_sink(bus, sink, &s);
+	publish(bus, 5, "netlink");
+	publish(bus, 6, "netlink");
+	bus_expect(bus, 9);		/* 7..9 emitted, none came yet */
+	publish(bus, 7, "ring");	/* one arrives in time */
+	assert_int_equal(s.n, 3);
+	wait_ms(base, 150);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.line[3], "{\"type\":\"lost\",\"seq\":4,"
+	    "\"count\":2,\"reason\":\"missed\"}\n");
+	/* Late copies are duplicates; the next kseq is published at once. */
+	publish(bus, 9, "ring");
+	publish(bus, 10, "netlink");
+	assert_int_equal(s.n, 5);
+	has(s.line[4], "\"seq\":5,\"kseq\":10,");
+	/* Nothing is expected that already came. */
+	bus_expect(bus, 10);
+	wait_ms(base, 100);
+	assert_int_equal(s.n, 5);
+	bus_free(bus);
+	event_base_free(base);
+}
+
+static void
 test_bus_far_ahead_gives_up_at_once(void **state)
 {
 	struct bus *bus = bus_create(NULL, 64, 1000);
@@ -291,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_bus_drops_duplicates_from_other_channels),
 		cmocka_unit_test(test_bus_reorders_within_window),
 		cmocka_unit_test(test_bus_gap_becomes_lost_record),
+		cmocka_unit_test(test_bus_expected_tail_becomes_lost_record),
 		cmocka_unit_test(test_bus_far_ahead_gives_up_at_once),
 		cmocka_unit_test(test_bus_signal_kseq_waits_for_full_copy),
 		cmocka_unit_test(test_bus_partial32_widens_across_4g),
