@@ -125,16 +125,23 @@ def main():
               + ").\n")
 
     md.append("## Fan-out (kuifd, ring source)\n")
-    md.append("| subscribers | events/s at the slowest subscriber | "
-              "lost (worst subscriber) | kuifd CPU per event (µs) | "
-              "vs 1 subscriber |")
-    md.append("|---:|---:|---:|---:|---:|")
+    steady = r.get(f"fan.{fan[0]}.steady_rate", "?") if fan else "?"
+    md.append(f"Saturated: the driver follows kuifd's pace on the ring. "
+              f"Steady: {steady} events/s, where kuifd's CPU time per "
+              f"event is measured.\n")
+    md.append("| subscribers | saturated: events/s at the slowest "
+              "subscriber | saturated: lost (worst subscriber) | saturated: "
+              "kuifd CPU per event (µs) | steady: lost (worst) | steady: "
+              "kuifd CPU per event (µs) | steady: vs 1 subscriber |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|")
     cpu1 = num(r, f"fan.{fan[0]}.cpu_ns_per_event") if fan else 0
     for k in fan:
         c = num(r, f"fan.{k}.cpu_ns_per_event")
+        sat = num(r, f"fan.{k}.saturated_cpu_ns_per_event")
         md.append(f"| {k} | {fmt_rate(num(r, f'fan.{k}.rate'))} | "
-                  f"{int(num(r, f'fan.{k}.lost_max')):,} | {c / 1000:,.1f} | "
-                  f"{ratio(c, cpu1):.2f}x |")
+                  f"{int(num(r, f'fan.{k}.lost_max')):,} | {sat / 1000:,.1f} | "
+                  f"{int(num(r, f'fan.{k}.steady_lost_max')):,} | "
+                  f"{c / 1000:,.1f} | {ratio(c, cpu1):.2f}x |")
     md.append("")
     md.append("## Memory\n")
     md.append(f"kuifd's peak RSS (VmHWM) while {int(num(r, 'mem.events')):,} "

@@ -131,21 +131,19 @@ server_client_error(struct client *c, const char *code, const char *msg)
 	server_client_send(c, proto_error(code, msg, NULL));
 }
 
-static void
-blob_cleanup(const void *data, size_t len, void *arg)
-{
-	(void)data;
-	(void)len;
-	blob_unref(arg);
-}
-
 static size_t
 server_client_queued(struct client *c)
 {
 	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
-/* Queues a shared record without copying it. */
+/*
+ * Queues a record, serialized once for all clients, by copying its bytes:
+ * libevent gives every referenced piece a chain of its own of at least
+ * 1 KiB, four times a typical line, so a client's queue of references
+ * took five times client_buffer. Copies pack lines into shared chains,
+ * and a memcpy of a line costs less than the allocation it replaces.
+ */
 static void
 server_client_queue(struct client *c, const struct bus_record *r)
 {
@@ -153,10 +151,7 @@ server_client_queue(struct client *c, const struct bus_record *r)
 
 	if (r->is_event && !filter_match(&c->filter, r->source, r->name))
 		return;
-	blob_ref(r->blob);
-	if (evbuffer_add_reference(out, r->blob->data, r->blob->len,
-	    blob_cleanup, r->blob) == -1) {
-		blob_unref(r->blob);
+	if (evbuffer_add(out, r->blob->data, r->blob->len) == -1) {
 		c->dropped++;
 		return;
 	}

@@ -22,6 +22,7 @@
 #   BENCH_LAT_RATE      events per second of the latency runs [1000]
 #   BENCH_LAT_SECONDS   length of one latency run [10]
 #   BENCH_FANOUT        subscriber counts [1 16 64 256]
+#   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
 #                       TCG it recorded no samples in our runs
 set -u
@@ -34,6 +35,7 @@ LOSS_STEPS=${BENCH_LOSS_STEPS:-6}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
 FANOUT=${BENCH_FANOUT:-1 16 64 256}
+FAN_RATE=${BENCH_FAN_RATE:-200}
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
 CONF=/etc/kuifd/kuifd.conf
@@ -41,6 +43,7 @@ CONF=/etc/kuifd/kuifd.conf
 scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 1 ? 1 : v) }'; }
 N_TP=$(scaled 200000)
 N_FAN=$(scaled 20000)
+N_FAN_STEADY=$(scaled $((FAN_RATE * 10)))
 N_MEM=$(scaled 1000000)
 
 mkdir -p "$O"
@@ -65,10 +68,17 @@ kuifd_on() {
 }
 kuifd_off() { systemctl stop kuifd; KPID=; }
 
-# kuifd's CPU time in ns: utime + stime from /proc (clock ticks).
+# kuifd's CPU time in ns, as the scheduler measured it (schedstat's
+# sum_exec_runtime). utime + stime are sampled at the tick, and a task that
+# wakes a vCPU from idle is often the one the first tick finds: at low
+# rates that charged kuifd many times its real time per event.
 kuifd_cpu_ns() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' \
-		"/proc/$KPID/stat"
+	if [ -r "/proc/$KPID/schedstat" ]; then
+		awk '{ print $1 }' "/proc/$KPID/schedstat"
+	else
+		awk -v hz="$(getconf CLK_TCK)" \
+			'{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' "/proc/$KPID/stat"
+	fi
 }
 
 wait_ready() {
@@ -196,9 +206,11 @@ for p in $PATHS; do
 	put "lat.$p.lost" "$LOST"
 done
 
-# Fan-out: kuifd delivering every event of the ring to K subscribers, at
-# the pace kuifd drains the ring; events per second at the slowest
-# subscriber, kuifd's CPU time per event.
+# Fan-out: kuifd delivering every event of the ring to K subscribers. At
+# the pace kuifd drains the ring: events per second at the slowest
+# subscriber. At a steady FAN_RATE well below that: kuifd's CPU time per
+# event (a saturated kuifd spends its time on subscribers that fell behind
+# and catch up from history, which is not the cost of an event).
 kuifd_on
 for k in $FANOUT; do
 	run ring_kuifd "$N_FAN" --follow-ring --batch 256 -- --clients "$k" --idle 5
@@ -206,7 +218,11 @@ for k in $FANOUT; do
 	put "fan.$k.received_min" "$RECV"
 	put "fan.$k.lost_max" "$LOST"
 	put "fan.$k.rate" "$(rate_of "$RECV" "$SPAN")"
-	put "fan.$k.cpu_ns_per_event" $((CPU / N_FAN))
+	put "fan.$k.saturated_cpu_ns_per_event" $((CPU / N_FAN))
+	run ring_kuifd "$N_FAN_STEADY" --rate "$FAN_RATE" -- --clients "$k" --idle 5
+	put "fan.$k.steady_rate" "$FAN_RATE"
+	put "fan.$k.steady_lost_max" "$LOST"
+	put "fan.$k.cpu_ns_per_event" $((CPU / N_FAN_STEADY))
 done
 
 # Memory: kuifd's peak RSS while N_MEM events pass with one subscriber

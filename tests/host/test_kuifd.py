@@ -337,6 +337,28 @@ def test_slow_subscriber_is_bounded_and_told_what_it_lost():
 
 
 @test
+def test_many_stalled_subscribers_cost_their_client_buffer():
+    # Each stalled subscriber may hold client_buffer bytes of lines, and
+    # kuifd's memory must be about that: queuing lines as references gave
+    # each a chain of at least 1 KiB, five times client_buffer in all.
+    n, buf = 64, 262144
+    k = Kuifd(f"[server]\nclient_buffer = {buf}\nclient_timeout = 600\n",
+              binary=PLAIN)
+    stalled = []
+    for _ in range(n):
+        c = subscribe(k)
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.append(c)
+    base = k.rss_kib()
+    inject(k, range(1, 10001), payload="x" * 64)
+    grown = k.rss_kib() - base
+    bound = n * buf * 3 // 2 // 1024
+    assert grown < bound, f"kuifd grew by {grown} KiB for {n} stalled " \
+        f"subscribers of {buf // 1024} KiB (bound {bound} KiB)"
+    k.stop()
+
+
+@test
 def test_client_that_never_reads_is_disconnected():
     k = Kuifd("[server]\nclient_timeout = 1\nclient_buffer = 65536\n")
     stuck = subscribe(k)
