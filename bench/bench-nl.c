@@ -63,31 +63,21 @@ on_msg(struct nl_msg *msg, void *arg)
 int
 main(int argc, char **argv)
 {
-	uint64_t count = 0, overruns = 0;
-	double timeout = 600, idle = 3;
-	const char *ready = NULL;
+	struct bench_opts o = BENCH_OPTS_DEFAULT;
+	uint64_t overruns = 0;
 	struct timeval tv = { 0, 100000 };
 	int64_t start, now;
 	struct nl_sock *sk;
 	int i, grp, err, size = RCVBUF;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-			count = strtoull(argv[++i], NULL, 0);
-		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			timeout = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc)
-			idle = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--lat") == 0 && i + 1 < argc)
-			st.lat_path = argv[++i];
-		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
-			ready = argv[++i];
-		else {
-			fprintf(stderr, "usage: bench-nl --count N [--timeout S]"
-			    " [--idle S] [--lat FILE] [--ready FILE]\n");
-			return 2;
-		}
+		if (bench_reader_opt(argc, argv, &i, &o))
+			continue;
+		fprintf(stderr, "usage: bench-nl --count N [--timeout S]"
+		    " [--idle S] [--lat FILE] [--ready FILE]\n");
+		return 2;
 	}
+	st.lat_path = o.lat_path;
 	sk = nl_socket_alloc();
 	if (sk == NULL || genl_connect(sk) < 0)
 		return 2;
@@ -110,7 +100,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-nl: cannot join the events group\n");
 		return 2;
 	}
-	bench_ready(ready);
+	bench_ready(o.ready);
 
 	start = st.last_mono = bench_mono();
 	for (;;) {
@@ -126,10 +116,10 @@ main(int argc, char **argv)
 		now = bench_mono();
 		if (st.seen != before)
 			st.last_mono = now;
-		if (count && st.seen >= count)
+		if (o.count && st.seen >= o.count)
 			break;
-		if (now - st.last_mono > idle * 1e9 ||
-		    now - start > timeout * 1e9)
+		if (now - st.last_mono > o.idle * 1e9 ||
+		    now - start > o.timeout * 1e9)
 			break;
 	}
 	printf("received %llu overruns %llu first_ns %lld last_ns %lld\n",

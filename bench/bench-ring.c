@@ -31,9 +31,8 @@
 int
 main(int argc, char **argv)
 {
-	uint64_t count = 0, seen = 0, prod, cons, drop0;
-	double timeout = 600, idle = 3;
-	const char *lat_path = NULL, *ready = NULL;
+	struct bench_opts o = BENCH_OPTS_DEFAULT;
+	uint64_t seen = 0, prod, cons, drop0;
 	struct kuif_ring_header *h;
 	const struct kuif_ring_record *r;
 	struct kuif_ring_info info;
@@ -44,21 +43,11 @@ main(int argc, char **argv)
 	int i, fd;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-			count = strtoull(argv[++i], NULL, 0);
-		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			timeout = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc)
-			idle = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--lat") == 0 && i + 1 < argc)
-			lat_path = argv[++i];
-		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
-			ready = argv[++i];
-		else {
-			fprintf(stderr, "usage: bench-ring --count N [--timeout S]"
-			    " [--idle S] [--lat FILE] [--ready FILE]\n");
-			return 2;
-		}
+		if (bench_reader_opt(argc, argv, &i, &o))
+			continue;
+		fprintf(stderr, "usage: bench-ring --count N [--timeout S]"
+		    " [--idle S] [--lat FILE] [--ready FILE]\n");
+		return 2;
 	}
 	fd = open(KUIF_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (fd == -1 || ioctl(fd, KUIF_IOC_RING_INFO, &info) == -1) {
@@ -76,7 +65,7 @@ main(int argc, char **argv)
 	__atomic_store_n(&h->consumer, __atomic_load_n(&h->producer,
 	    __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 	drop0 = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
-	bench_ready(ready);
+	bench_ready(o.ready);
 
 	start = last = bench_mono();
 	for (;;) {
@@ -100,7 +89,7 @@ main(int argc, char **argv)
 				if (r->type == KUIF_RING_EVENT &&
 				    memcmp(r->event, "bench", 6) == 0) {
 					seen++;
-					if (lat_path != NULL)
+					if (o.lat_path != NULL)
 						bench_lat_add(&lat,
 						    t - (int64_t)r->time_ns);
 				}
@@ -109,10 +98,10 @@ main(int argc, char **argv)
 			__atomic_store_n(&h->consumer, cons, __ATOMIC_RELEASE);
 			last = bench_mono();
 		}
-		if (count && seen + (h->dropped - drop0) >= count)
+		if (o.count && seen + (h->dropped - drop0) >= o.count)
 			break;
 		now = bench_mono();
-		if (now - last > idle * 1e9 || now - start > timeout * 1e9)
+		if (now - last > o.idle * 1e9 || now - start > o.timeout * 1e9)
 			break;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
@@ -125,5 +114,5 @@ main(int argc, char **argv)
 	    (unsigned long long)seen,
 	    (unsigned long long)(h->dropped - drop0), (long long)first_ns,
 	    (long long)last_ns);
-	return bench_lat_write(&lat, lat_path) ? 2 : 0;
+	return bench_lat_write(&lat, o.lat_path) ? 2 : 0;
 }

@@ -171,11 +171,10 @@ on_readable(struct conn *c, int64_t *first_ns, int64_t *last_ns)
 int
 main(int argc, char **argv)
 {
-	const char *path = "/run/kuifd/kuifd.sock", *lat_path = NULL;
-	const char *ready = NULL;
+	struct bench_opts o = BENCH_OPTS_DEFAULT;
+	const char *path = "/run/kuifd/kuifd.sock";
 	const char *sub = "{\"op\":\"subscribe\",\"filter\":"
 	    "{\"event\":[\"bench\"]}}\n";
-	double timeout = 600, idle = 3;
 	int clients = 1, stall = 0, ep, i, n, left;
 	uint64_t total = 0, min = UINT64_MAX, lost = 0;
 	int64_t first_ns = 0, last_ns = 0, start, last, now;
@@ -187,16 +186,8 @@ main(int argc, char **argv)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
 			clients = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
-			count = strtoull(argv[++i], NULL, 0);
-		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			timeout = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc)
-			idle = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--lat") == 0 && i + 1 < argc)
-			lat_path = argv[++i];
-		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
-			ready = argv[++i];
+		else if (bench_reader_opt(argc, argv, &i, &o))
+			continue;
 		else if (strcmp(argv[i], "--stall") == 0)
 			stall = 1;
 		else {
@@ -210,6 +201,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-sub: --clients must be at least 1\n");
 		return 2;
 	}
+	count = o.count;
 	c = calloc((size_t)clients, sizeof(*c));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (c == NULL || ep == -1) {
@@ -225,7 +217,7 @@ main(int argc, char **argv)
 			    " on %s: %s\n", i, path, strerror(errno));
 			return 2;
 		}
-		c[i].sample = i == 0 && lat_path != NULL;
+		c[i].sample = i == 0 && o.lat_path != NULL;
 		if (stall)
 			continue;
 		c[i].buf = malloc(BUFSZ);
@@ -239,9 +231,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	bench_ready(ready);
+	bench_ready(o.ready);
 	if (stall) {
-		sleep((unsigned)timeout);
+		sleep((unsigned)o.timeout);
 		return 0;
 	}
 
@@ -267,7 +259,7 @@ main(int argc, char **argv)
 				left--;
 			last = now;
 		}
-		if (now - last > idle * 1e9 || now - start > timeout * 1e9)
+		if (now - last > o.idle * 1e9 || now - start > o.timeout * 1e9)
 			break;
 	}
 	for (i = 0; i < clients; i++) {
@@ -280,5 +272,5 @@ main(int argc, char **argv)
 	    "first_ns %lld last_ns %lld\n", clients, (unsigned long long)min,
 	    (unsigned long long)total, (unsigned long long)lost,
 	    (long long)first_ns, (long long)last_ns);
-	return bench_lat_write(&lat, lat_path) ? 2 : 0;
+	return bench_lat_write(&lat, o.lat_path) ? 2 : 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline int64_t
@@ -69,6 +70,39 @@ bench_lat_write(const struct bench_lat *l, const char *path)
 	for (i = 0; i < l->n; i++)
 		fprintf(f, "%lld\n", (long long)l->v[i]);
 	return fclose(f);
+}
+
+/* The options every reader takes: --count --timeout --idle --lat --ready. */
+struct bench_opts {
+	uint64_t	 count;		/* stop after this many; 0: no limit */
+	double		 timeout;	/* s in all */
+	double		 idle;		/* s without an event */
+	const char	*lat_path;	/* latency samples, one per line */
+	const char	*ready;		/* touched once the reader listens */
+};
+#define BENCH_OPTS_DEFAULT { 0, 600, 3, NULL, NULL }
+
+/* Takes argv[*i] and its value if it is one of them; returns 1 if so. */
+static inline int
+bench_reader_opt(int argc, char **argv, int *i, struct bench_opts *o)
+{
+	const char *a = argv[*i];
+
+	if (*i + 1 >= argc)
+		return 0;
+	if (strcmp(a, "--count") == 0)
+		o->count = strtoull(argv[++*i], NULL, 0);
+	else if (strcmp(a, "--timeout") == 0)
+		o->timeout = strtod(argv[++*i], NULL);
+	else if (strcmp(a, "--idle") == 0)
+		o->idle = strtod(argv[++*i], NULL);
+	else if (strcmp(a, "--lat") == 0)
+		o->lat_path = argv[++*i];
+	else if (strcmp(a, "--ready") == 0)
+		o->ready = argv[++*i];
+	else
+		return 0;
+	return 1;
 }
 
 static inline void
