@@ -232,7 +232,8 @@ struct src_signal;
 int		 src_signal_block(void);
 struct src_signal *src_signal_create(struct event_base *, struct bus *);
 void		 src_signal_free(struct src_signal *);
-void		 src_signal_register(struct src_signal *);
+struct src_netlink;
+void		 src_signal_register(struct src_signal *, struct src_netlink *);
 void		 src_signal_lost(struct src_signal *);
 bool		 src_signal_attached(const struct src_signal *);
 uint64_t	 src_signal_received(const struct src_signal *);
@@ -252,7 +253,9 @@ int		 src_upcall_deliver(struct bus *, const struct request *);
 struct src_netlink;
 struct src_netlink *src_netlink_create(struct event_base *, struct bus *,
 		    src_state_fn, void *);
+void		 src_netlink_start(struct src_netlink *);
 void		 src_netlink_free(struct src_netlink *);
+int		 src_netlink_register_signal(struct src_netlink *, pid_t);
 bool		 src_netlink_attached(const struct src_netlink *);
 void		 src_netlink_counters(const struct src_netlink *, uint64_t *,
 		    uint64_t *);

@@ -67,7 +67,7 @@ kuifd_source_state(const char *source, bool up, void *arg)
 	if (k->inotify != NULL && up)
 		src_inotify_attach(k->inotify);
 	if (k->signal != NULL && up)
-		src_signal_register(k->signal);
+		src_signal_register(k->signal, k->netlink);
 	else if (k->signal != NULL)
 		src_signal_lost(k->signal);
 	if (up && !k->ready && k->server != NULL) {
@@ -309,6 +309,7 @@ main(int argc, char **argv)
 	if (k.netlink == NULL)
 		fatalx("cannot open the netlink source");
 	bus_set_emitter(k.bus, src_netlink_emit, k.netlink);
+	src_netlink_start(k.netlink);
 	kuifd_setup_watchdog(&k);
 
 	event_base_dispatch(k.base);
@@ -317,9 +318,9 @@ main(int argc, char **argv)
 		event_free(ev_sig[i]);
 	if (k.ev_watchdog != NULL)
 		event_free(k.ev_watchdog);
+	src_signal_free(k.signal);	/* unregisters through netlink */
 	src_netlink_free(k.netlink);
 	src_ring_free(k.ring);
-	src_signal_free(k.signal);
 	src_inotify_free(k.inotify);
 	server_free(k.server);
 	bus_free(k.bus);

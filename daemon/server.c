@@ -627,8 +627,11 @@ server_listen_path(struct server *srv, const char *path)
 		return -1;
 	}
 	umask(old);
+	/* Run as group kuif (the service does), the socket already has it:
+	 * no chown, and no CAP_CHOWN. */
 	gr = getgrnam(KUIFD_GROUP);
-	if (gr != NULL && chown(sun.sun_path, (uid_t)-1, gr->gr_gid) == -1)
+	if (gr != NULL && gr->gr_gid != getegid() &&
+	    chown(sun.sun_path, (uid_t)-1, gr->gr_gid) == -1)
 		log_warn("chown %s", sun.sun_path);
 	if (chmod(sun.sun_path, 0660) == -1)
 		log_warn("chmod %s", sun.sun_path);

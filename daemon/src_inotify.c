@@ -181,6 +181,10 @@ src_inotify_add(struct src_inotify *src, const char *path, uint32_t mask)
 	if (src->nwatches == INOTIFY_MAX_WATCHES)
 		return;
 	wd = inotify_add_watch(src->fd, path, mask);
+	if (wd == -1 && errno == EACCES)
+		/* debugfs is root's alone; kuifd normally runs unprivileged.
+		 * What is written there still comes as a kernel event. */
+		log_info("inotify: %s not watched: permission denied", path);
 	if (wd == -1) {
 		log_debug("inotify: %s: %s", path, strerror(errno));
 		return;

@@ -297,12 +297,21 @@ src_netlink_create(struct event_base *base, struct bus *bus,
 	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
 		fatalx("netlink: cannot add read event");
 
+	return src;
+}
+
+/*
+ * Attaches to the module if it is there; the state callback runs from
+ * here, so the caller has the source in hand before it does.
+ */
+void
+src_netlink_start(struct src_netlink *src)
+{
 	src_netlink_attach(src);
 	if (src->family < 0)
 		log_lifecycle("source_waiting", "source netlink: family %s not "
 		    "present yet; waiting for the kuif module",
 		    KUIF_GENL_NAME);
-	return src;
 }
 
 void
@@ -465,6 +474,40 @@ src_netlink_emit(const char *name, const void *payload, size_t len,
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", rc == -NLE_OBJ_NOTFOUND ?
 		    "the kuif module is not loaded" : nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * KUIF_CMD_REGISTER_SIGNAL for pid (0: unregister). Returns 0, or -1
+ * (logged).
+ */
+int
+src_netlink_register_signal(struct src_netlink *src, pid_t pid)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (src == NULL || src->family < 0) {
+		log_warnx("netlink: register signal: the kuif module is not "
+		    "loaded");
+		return -1;
+	}
+	msg = nlmsg_alloc();
+	if (msg == NULL ||
+	    genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, src->family, 0, 0,
+	    KUIF_CMD_REGISTER_SIGNAL, KUIF_GENL_VERSION) == NULL ||
+	    nla_put_u32(msg, KUIF_A_PID, (uint32_t)pid) < 0) {
+		nlmsg_free(msg);
+		log_warnx("netlink: register signal: out of memory");
+		return -1;
+	}
+	/* Sends, frees msg and waits for the kernel's ack. */
+	err = nl_send_sync(src->req, msg);
+	if (err < 0) {
+		log_warnx("netlink: register signal for pid %d: %s", (int)pid,
+		    nl_geterror(err));
 		return -1;
 	}
 	return 0;

@@ -22,10 +22,9 @@
 
 #include "kuifd.h"
 
-#define SRC_SIGNAL_PID_FILE	"/sys/kernel/kuif/signal_pid"
-
 struct src_signal {
 	struct bus	*bus;
+	struct src_netlink *nl;		/* registers us with the module */
 	int		 fd;
 	struct event	*ev_read;
 	bool		 registered;
@@ -71,28 +70,19 @@ src_signal_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Asks the module to signal us; called when it (re)appears. */
+/*
+ * Asks the module to signal us; called when it (re)appears. Through
+ * generic netlink (CAP_NET_ADMIN), not the root-only sysfs signal_pid
+ * file, so that kuifd needs no root to receive signals.
+ */
 void
-src_signal_register(struct src_signal *src)
+src_signal_register(struct src_signal *src, struct src_netlink *nl)
 {
-	char buf[32];
-	int fd, len;
-
-	fd = open(SRC_SIGNAL_PID_FILE, O_WRONLY | O_CLOEXEC);
-	if (fd == -1) {
-		log_warn("signal: %s", SRC_SIGNAL_PID_FILE);
-		src->registered = false;
-		return;
-	}
-	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	src->registered = write(fd, buf, (size_t)len) == len;
-	if (!src->registered)
-		log_warn("signal: register pid %d", (int)getpid());
-	else
+	src->nl = nl;
+	src->registered = src_netlink_register_signal(nl, getpid()) == 0;
+	if (src->registered)
 		log_lifecycle("source_up", "source signal attached: signal %d "
-		    "to pid %d", KUIF_SIGNAL_NR,
-		    (int)getpid());
-	close(fd);
+		    "to pid %d", KUIF_SIGNAL_NR, (int)getpid());
 }
 
 bool
@@ -135,18 +125,12 @@ src_signal_create(struct event_base *base, struct bus *bus)
 void
 src_signal_free(struct src_signal *src)
 {
-	int fd;
-
 	if (src == NULL)
 		return;
 	/* Unregister, so the module stops signalling a pid that may be
 	 * reused; failing is fine when the module is gone. */
-	if (src->registered &&
-	    (fd = open(SRC_SIGNAL_PID_FILE, O_WRONLY | O_CLOEXEC)) != -1) {
-		if (write(fd, "0\n", 2) != 2)
-			log_debug("signal: unregister failed");
-		close(fd);
-	}
+	if (src->registered && src_netlink_register_signal(src->nl, 0) != 0)
+		log_debug("signal: unregister failed");
 	event_free(src->ev_read);
 	close(src->fd);
 	free(src);
