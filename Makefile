@@ -43,7 +43,7 @@ LDLIBS_CTL	:= $(shell pkg-config --libs jansson 2>/dev/null)
 DAEMON_SRCS	:= $(wildcard daemon/*.c)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_LIB_OBJS	:= $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
-HEADERS		:= daemon/kuifd.h kmod/include/uapi/kuif.h
+HEADERS		:= daemon/kuifd.h daemon/persist.h kmod/include/uapi/kuif.h
 KMOD_SRCS	:= $(wildcard kmod/*.c kmod/*.h kmod/include/uapi/*.h) kmod/Kbuild
 MODULES		:= $(KVERS:%=$(BUILD)/kmod/%/kuif.ko)
 
