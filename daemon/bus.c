@@ -24,7 +24,7 @@ struct bus {
 	struct reorder		*reorder;
 	struct history		*history;
 	uint64_t		 seq;		/* last seq published */
-	uint64_t		 resume_kseq;	/* from the run before, or 0 */
+	uint64_t		 resume_kseq;	/* until the kernel is asked */
 
 	struct bus_stats	 stats;
 	bus_sink_fn		 sink;
@@ -185,8 +185,8 @@ bus_emit_lost(struct bus *bus, uint64_t count, const char *reason)
 	bus->stats.lost += count;
 	bus->seq++;
 	if (bus->persist != NULL)
-		persist_record(bus->persist, bus->seq,
-		    reorder_accounted(bus->reorder), NULL, count, reason);
+		persist_record(bus->persist, bus->seq, reorder_accounted(bus->reorder),
+		    NULL, count, reason);
 	bus_keep(bus, bus_lost_line(bus->seq, count, reason), NULL);
 }
 
@@ -207,8 +207,8 @@ bus_emit_event(struct bus *bus, struct event *ev)
 	bus->seq++;
 	bus->stats.published++;
 	if (bus->persist != NULL)
-		persist_record(bus->persist, bus->seq,
-		    reorder_accounted(bus->reorder), ev, 0, NULL);
+		persist_record(bus->persist, bus->seq, reorder_accounted(bus->reorder),
+		    ev, 0, NULL);
 	bus_keep(bus, line, ev);
 	if (bus->journal != NULL && bus->journal->nevents > 0 &&
 	    filter_match(bus->journal, ev->source, ev->name))
@@ -316,40 +316,37 @@ bus_reset_kseq(struct bus *bus)
  * The kernel's source attached; last: the kernel's last kseq, NULL when
  * it could not be asked. A newly loaded module numbers from 1 again, so
  * the next copy sets the base. But after a restart of kuifd, the run
- * before accounted for every kseq up to resume_kseq: when the kernel is
- * at or past it, the same module is still there, and what it emitted
- * meanwhile is expected (the ring still holds some of it; the rest is
- * lost). When the kernel is below it, the module was reloaded while
- * kuifd was down: how many events the old one emitted after resume_kseq
- * is unknown.
+ * before accounted for every kseq up to resume_kseq, and the bus resumed
+ * from there: when the kernel is at or past it, the same module is still
+ * there, and what it emitted meanwhile is expected (the ring still holds
+ * some of it; the rest is lost). When the kernel is below it, the module
+ * was reloaded while kuifd was down: how many events the old one emitted
+ * after resume_kseq is unknown, and the new one's set a new base.
  */
 void
 bus_kernel_attach(struct bus *bus, const uint64_t *last)
 {
 	uint64_t now = bus_now(bus), resume = bus->resume_kseq;
 
-	reorder_reset(bus->reorder, now);
-	if (resume == 0)
-		goto out;
 	bus->resume_kseq = 0;
-	if (last != NULL && *last < resume) {
+	if (resume == 0)
+		reorder_reset(bus->reorder, now);
+	else if (last != NULL && *last < resume) {
 		log_warnx("the kuif module was reloaded while kuifd was down "
 		    "(kernel kseq %llu, kuifd had %llu): its last events are "
 		    "lost", (unsigned long long)*last,
 		    (unsigned long long)resume);
+		reorder_reset(bus->reorder, now);
 		bus_emit_lost(bus, 0, "module_reloaded");
-		goto out;
-	}
-	reorder_resume(bus->reorder, resume, now);
-	if (last != NULL)
+	} else if (last != NULL) {
+		log_lifecycle("resumed", "resuming after kseq %llu, the "
+		    "kernel is at %llu", (unsigned long long)resume,
+		    (unsigned long long)*last);
 		reorder_expect(bus->reorder, *last, now);
-	else
-		log_warnx("kernel kseq unknown: events emitted while kuifd "
-		    "was down may be lost unreported");
-	log_lifecycle("resumed", "resuming after kseq %llu (kernel at "
-	    "%s%llu)", (unsigned long long)resume, last != NULL ? "" : "? ",
-	    (unsigned long long)(last != NULL ? *last : 0));
-out:
+	} else
+		log_warnx("resuming after kseq %llu; the kernel's kseq is "
+		    "unknown: events emitted while kuifd was down may be lost "
+		    "unreported", (unsigned long long)resume);
 	bus_arm(bus);
 }
 
@@ -364,6 +361,7 @@ bus_kernel_absent(struct bus *bus)
 	bus->resume_kseq = 0;
 	log_warnx("the kuif module was unloaded while kuifd was down: its "
 	    "last events are lost");
+	reorder_reset(bus->reorder, bus_now(bus));
 	bus_emit_lost(bus, 0, "module_reloaded");
 }
 
@@ -412,7 +410,9 @@ bus_restore(struct bus *bus)
 	newest = persist_restore(bus->persist, bus_restore_one, bus, &kseq);
 	if (newest == 0)
 		return;
+	/* Until the kernel says otherwise, the same module goes on. */
 	bus->resume_kseq = kseq;
+	reorder_resume(bus->reorder, kseq, bus_now(bus));
 	log_lifecycle("restored", "history restored: seq %llu, %llu "
 	    "records, kseq %llu", (unsigned long long)newest,
 	    (unsigned long long)(newest - bus_history_oldest(bus) + 1),
