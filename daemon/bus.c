@@ -305,11 +305,23 @@ bus_publish_loss(struct bus *bus, uint64_t count, const char *reason)
 	bus_emit_lost(bus, count, reason);
 }
 
-/* The module went away: what waits will not be completed. */
+/*
+ * The module went away: what waits will not be completed, and the next
+ * kseqs are another module's. A restart from here must not resume from
+ * the old module's kseqs: the newest persisted record says so.
+ */
+static void
+bus_reset(struct bus *bus, uint64_t now)
+{
+	reorder_reset(bus->reorder, now);
+	if (bus->persist != NULL && bus->seq > 0)
+		persist_kseq(bus->persist, bus->seq, 0);
+}
+
 void
 bus_reset_kseq(struct bus *bus)
 {
-	reorder_reset(bus->reorder, bus_now(bus));
+	bus_reset(bus, bus_now(bus));
 }
 
 /*
@@ -330,13 +342,13 @@ bus_kernel_attach(struct bus *bus, const uint64_t *last)
 
 	bus->resume_kseq = 0;
 	if (resume == 0)
-		reorder_reset(bus->reorder, now);
+		bus_reset(bus, now);
 	else if (last != NULL && *last < resume) {
 		log_warnx("the kuif module was reloaded while kuifd was down "
 		    "(kernel kseq %llu, kuifd had %llu): its last events are "
 		    "lost", (unsigned long long)*last,
 		    (unsigned long long)resume);
-		reorder_reset(bus->reorder, now);
+		bus_reset(bus, now);
 		bus_emit_lost(bus, 0, "module_reloaded");
 	} else if (last != NULL) {
 		log_lifecycle("resumed", "resuming after kseq %llu, the "
@@ -361,7 +373,7 @@ bus_kernel_absent(struct bus *bus)
 	bus->resume_kseq = 0;
 	log_warnx("the kuif module was unloaded while kuifd was down: its "
 	    "last events are lost");
-	reorder_reset(bus->reorder, bus_now(bus));
+	bus_reset(bus, bus_now(bus));
 	bus_emit_lost(bus, 0, "module_reloaded");
 }
 

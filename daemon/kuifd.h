@@ -210,6 +210,7 @@ struct persist	*persist_open(int, size_t);
 void		 persist_close(struct persist *);
 void		 persist_record(struct persist *, uint64_t, uint64_t,
 		    const struct event *, uint64_t, const char *);
+void		 persist_kseq(struct persist *, uint64_t, uint64_t);
 uint64_t	 persist_restore(struct persist *, persist_restore_fn, void *,
 		    uint64_t *);
 void		 bus_set_persist(struct bus *, struct persist *);

@@ -201,6 +201,25 @@ persist_record(struct persist *p, uint64_t seq, uint64_t kseq_done,
 	memcpy(&p->slots[seq % p->nslots], &s, len);
 }
 
+/*
+ * How far kseqs are accounted for changed with no record (the module went
+ * away: 0, nothing to resume): said in the newest record, seq.
+ */
+void
+persist_kseq(struct persist *p, uint64_t seq, uint64_t kseq_done)
+{
+	struct persist_slot s;
+	size_t i = seq % p->nslots;
+
+	memcpy(&s, &p->slots[i], sizeof(s));
+	if (s.seq != seq || s.len > KUIF_PAYLOAD_MAX ||
+	    s.check != persist_slot_check(&s))
+		return;
+	s.kseq_done = kseq_done;
+	s.check = persist_slot_check(&s);
+	memcpy(&p->slots[i], &s, offsetof(struct persist_slot, payload));
+}
+
 static bool
 persist_string(const char *s, size_t size)
 {

@@ -317,10 +317,25 @@ reorder_set_base(struct reorder *r, uint64_t k, bool may_lower)
 	}
 	r->next_kseq = base;
 	r->expect_kseq = 0;
+}
+
+/*
+ * The held signals go into the window, widened against k, in the order
+ * they arrived. One that would not fit in the window from the base is
+ * dropped: it must not give up kseqs before the copy that set the base
+ * (if its event is not lost, another copy brings it).
+ */
+static void
+reorder_release_held(struct reorder *r, uint64_t k)
+{
+	uint64_t w;
+	size_t i;
+
 	for (i = 0; i < r->nheld; i++) {
-		r->held[i].ev.kseq = reorder_widen32(k, r->held[i].low);
-		if (r->held[i].ev.kseq == 0 ||
-		    r->held[i].ev.kseq > REORDER_KSEQ_MAX)
+		w = reorder_widen32(k, r->held[i].low);
+		r->held[i].ev.kseq = w;
+		if (w == 0 || w > REORDER_KSEQ_MAX ||
+		    w >= r->next_kseq + REORDER_WINDOW)
 			r->stats->duplicates++;
 		else
 			reorder_insert(r, &r->held[i].ev, true,
@@ -337,8 +352,10 @@ reorder_add(struct reorder *r, struct event *ev, bool partial, uint64_t now)
 		r->stats->duplicates++;		/* not ours to number */
 		return;
 	}
-	if (r->next_kseq == 0)
+	if (r->next_kseq == 0) {
 		reorder_set_base(r, ev->kseq, true);
+		reorder_release_held(r, ev->kseq);
+	}
 	reorder_insert(r, ev, partial, now);
 	reorder_drain(r, now);
 }
@@ -412,5 +429,6 @@ reorder_resume(struct reorder *r, uint64_t kseq, uint64_t now)
 		return;
 	reorder_reset(r, now);
 	reorder_set_base(r, kseq + 1, false);
+	reorder_release_held(r, kseq + 1);
 	reorder_drain(r, now);
 }
