@@ -405,42 +405,46 @@ model_step(struct model *m, unsigned int op, unsigned int arg)
 	unsigned int i;
 
 	if (getenv("KUIF_BUS_TRACE") != NULL)
-		fprintf(stderr, "op %u arg %u (klast %llu acc %llu)\n", op % 32,
+		fprintf(stderr, "op %u arg %u (klast %llu acc %llu)\n", op % 64,
 		    arg, (unsigned long long)m->klast,
 		    (unsigned long long)m->acc);
-	switch (op % 32) {
-	case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+	switch (op % 64) {
+	case 0 ... 15:
 		/* Events on some channels; mask 0: dropped on all. */
 		for (i = 0; i <= arg % 4; i++)
 			model_emit(m, op % 8 == 0 ? 0 : 1 + (arg >> 2) % 15);
 		break;
-	case 8: case 9: case 10: case 11: case 12: case 13: case 14:
-	case 15: case 16: case 17: case 18: case 19:
+	case 16 ... 39:
 		for (i = 0; i <= (arg >> 4) % 4; i++)
 			model_deliver(m, (int)(op % MODEL_NCHAN), arg);
 		break;
-	case 20: case 21: case 22: case 23:
+	case 40 ... 47:
 		model_tick(m, arg % (3 * MODEL_REORDER));
 		break;
-	case 24:
-		/* A channel far behind: beyond the window. */
+	case 48:
+		/* Beyond the window: a gap, or a channel far behind. */
 		for (i = 0; i < REORDER_WINDOW + arg % 64; i++)
-			model_emit(m, 1u << MODEL_RING);
+			model_emit(m, (arg & 0x300) == 0 ? 1u << MODEL_RING :
+			    0);
 		break;
-	case 25: case 26:
+	case 49 ... 51:
 		model_overrun(m, arg % 64);
 		break;
-	case 27:
+	case 52:
 		bus_expect(m->bus, m->klast);
 		break;
-	case 28:
+	case 53:
 		model_reload(m, starts[arg % 4]);
 		break;
-	case 29: case 30:
+	case 54:
 		model_restart(m);
 		break;
-	case 31:
+	case 55:
 		model_reload_while_down(m, arg % 8);
+		break;
+	default:
+		/* Channels in their own order: one at a time. */
+		model_deliver(m, (int)(arg % MODEL_NCHAN), arg >> 2);
 		break;
 	}
 }
@@ -450,10 +454,11 @@ model_step(struct model *m, unsigned int op, unsigned int arg)
 static void
 model_finish(struct model *m)
 {
-	int c;
+	int c, n;
 
+	/* Some stragglers; the rest never comes. */
 	for (c = 0; c < MODEL_NCHAN; c++)
-		while (m->q[c].len > 0 && m->why[0] == '\0')
+		for (n = 0; n < 64 && m->q[c].len > 0; n++)
 			model_deliver(m, c, 0);
 	bus_expect(m->bus, m->klast);
 	model_tick(m, MODEL_REORDER);
