@@ -504,6 +504,30 @@ test_fresh_start_takes_first_copy_as_base(void **state)
 	close(fd);
 }
 
+/* The module went away while kuifd ran, then kuifd crashed before any
+ * new record: the restart must not resume from the old module's kseqs. */
+static void
+test_restart_after_reset_does_not_resume_old_kseqs(void **state)
+{
+	struct run r;
+	uint64_t last = 8;
+	int fd = history_of_five();
+
+	(void)state;
+	run_start(&r, fd);
+	bus_kernel_attach(r.bus, &last);	/* the same module: 6..8 due */
+	bus_reset_kseq(r.bus);			/* it goes */
+	run_stop(&r);
+	run_start(&r, fd);
+	last = 20;				/* a new one, past 5 already */
+	bus_kernel_attach(r.bus, &last);
+	publish(r.bus, 2);
+	assert_int_equal(r.seen.n, 1);
+	has(r.seen.line[0], "\"kseq\":2,");
+	run_stop(&r);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -524,6 +548,8 @@ main(void)
 		cmocka_unit_test(test_restart_with_module_absent_reports_it),
 		cmocka_unit_test(test_restart_with_kernel_unknown_resumes),
 		cmocka_unit_test(test_fresh_start_takes_first_copy_as_base),
+		cmocka_unit_test(
+		    test_restart_after_reset_does_not_resume_old_kseqs),
 	};
 
 	log_init(0, "test_persist");
