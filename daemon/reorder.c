@@ -16,7 +16,8 @@
  *   complete copy before it is published as it is. Before there is a base
  *   it cannot be widened: it is held until a complete copy sets one.
  * - The kernel may say how far it has emitted (reorder_expect): what has
- *   not come reorder_ms later is lost, even with no later copy to show it.
+ *   not come reorder_ms after that, or after the last copy that came
+ *   since, is lost, even with no later copy to show it.
  *
  * Every kseq from the base on leaves exactly once, as an event or in one
  * loss, and next_kseq - 1 always says how far that is.
@@ -296,6 +297,12 @@ reorder_insert(struct reorder *r, const struct event *ev, bool partial,
 	p->ev = *ev;
 	r->npending++;
 	reorder_arrived(r, ev->kseq);
+	/* The expected kseqs are still coming: wait for the rest as long
+	 * after this one (a backlog read at startup, a socket queue read
+	 * after an overrun, can take longer than reorder_ms). */
+	if (r->expect_kseq >= r->next_kseq &&
+	    r->expect_deadline_ms < arrived + r->reorder_ms)
+		r->expect_deadline_ms = arrived + r->reorder_ms;
 }
 
 /*

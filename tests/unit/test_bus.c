@@ -565,6 +565,39 @@ test_bus_absurd_kseq_is_refused(void **state)
 	bus_free(bus);
 }
 
+/*
+ * The expected tail waits reorder_ms after the last copy that came, not
+ * only after the kernel was asked: a backlog read at startup (the ring
+ * after a restart) or a socket queue read after an overrun can take
+ * longer than reorder_ms, and must not be declared lost as it comes.
+ */
+static void
+test_bus_expected_tail_waits_while_copies_come(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 100, &s);
+
+	(void)state;
+	publish(bus, 3, "netlink");
+	bus_expect(bus, 6);			/* t=0 */
+	now_ms += 150;				/* a slow start */
+	publish(bus, 4, "ring");		/* t=150: 5 and 6 follow */
+	publish(bus, 5, "ring");
+	publish(bus, 6, "ring");
+	assert_int_equal(s.n, 4);
+	assert_int_equal(bus_stats(bus)->lost, 0);
+
+	bus_expect(bus, 9);			/* t=150 */
+	advance(bus, 90);
+	publish(bus, 7, "netlink");		/* t=240 */
+	advance(bus, 99);			/* t=339: 8, 9 may come */
+	assert_int_equal(s.n, 5);
+	advance(bus, 1);			/* t=340 */
+	assert_int_equal(s.n, 6);
+	assert_int_equal(lost_count(s.line[5]), 2);
+	bus_free(bus);
+}
+
 static void
 test_filter_globs(void **state)
 {
@@ -615,6 +648,7 @@ main(void)
 		cmocka_unit_test(
 		    test_bus_record_that_fails_to_encode_leaves_no_hole),
 		cmocka_unit_test(test_bus_absurd_kseq_is_refused),
+		cmocka_unit_test(test_bus_expected_tail_waits_while_copies_come),
 		cmocka_unit_test(test_filter_globs),
 	};
 
