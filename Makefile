@@ -43,7 +43,7 @@ LDLIBS_CTL	:= $(shell pkg-config --libs jansson 2>/dev/null)
 DAEMON_SRCS	:= $(wildcard daemon/*.c)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_LIB_OBJS	:= $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
-HEADERS		:= daemon/kuifd.h kmod/include/uapi/kuif.h
+HEADERS		:= daemon/kuifd.h daemon/persist.h kmod/include/uapi/kuif.h
 KMOD_SRCS	:= $(wildcard kmod/*.c kmod/*.h kmod/include/uapi/*.h) kmod/Kbuild
 MODULES		:= $(KVERS:%=$(BUILD)/kmod/%/kuif.ko)
 
@@ -145,7 +145,10 @@ sparse: $(MODULES)
 
 $(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Idaemon -o $@ $^ $(LDLIBS_DAEMON) -lcmocka
+	$(CC) $(CFLAGS) -Idaemon -o $@ $(filter-out %.h,$^) $(LDLIBS_DAEMON) -lcmocka
+
+# The bus model, shared by the property test and the bus fuzzer.
+$(BUILD)/tests/test_bus_property $(BUILD)/fuzz/fuzz_bus: tests/unit/bus_model.h
 
 # libFuzzer targets (clang, ASan, UBSan), one per parser; seed corpora in
 # tests/fuzz/corpus/NAME. `make fuzz FUZZ_SECONDS=60` runs each that long.

@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The event bus. Every source hands its copies of kernel events here; the
- * bus publishes each kernel event once, in kseq order:
+ * The event bus. Sources hand it their copies of kernel events; the
+ * reorder window (reorder.c) lets each kernel event out once, in kseq
+ * order, or counts it lost. The bus numbers what comes out with kuifd's
+ * own seq, serializes it once, keeps it in the history (history.c) and in
+ * the persisted history (persist.c), logs the events the journal filter
+ * names, and hands each record to the sink (the server).
  *
- * - A copy whose kseq was already published is a duplicate (another
- *   channel was faster) and is dropped.
- * - A copy that arrives ahead of a missing kseq waits in a bounded reorder
- *   window for the other channels to fill the gap; when the gap is still
- *   open after reorder_ms, it becomes one "lost" record and publishing
- *   goes on. A copy that knows only its kseq (a signal) waits the same way
- *   for a complete copy and is published as it is if none comes.
- * - Every published record (event or loss) gets kuifd's own seq, is
- *   serialized once into a shared blob and kept in a bounded history, from
- *   which subscribers are served: live, or replaying from a "since" seq.
+ * Time comes from a clock that tests replace; the reorder timer runs
+ * bus_timeout() when the head of the window is due.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,83 +19,43 @@
 
 #include "kuifd.h"
 
-#define BUS_WINDOW	1024	/* kseqs held while waiting for a gap */
-
-struct bus_pending {
-	bool		used;
-	bool		partial;	/* kseq known, content not */
-	uint64_t	deadline_ms;
-	struct event	ev;
-};
-
 struct bus {
-	struct event_base	*base;
-	struct event		*ev_flush;
-	unsigned int		 reorder_ms;
-
+	struct event		*ev_timer;	/* NULL without a loop */
+	struct reorder		*reorder;
+	struct history		*history;
 	uint64_t		 seq;		/* last seq published */
-	uint64_t		 next_kseq;	/* 0: none seen since (re)attach */
-	struct bus_pending	 window[BUS_WINDOW];
-	size_t			 npending;
-	uint64_t		 gap_deadline_ms; /* when the head gap expires */
-	uint64_t		 expect_kseq;	/* the kernel has emitted up to */
-	uint64_t		 expect_deadline_ms;
-
-	struct bus_record	*history;	/* indexed by seq % history_len */
-	size_t			 history_len;
+	uint64_t		 resume_kseq;	/* until the kernel is asked */
 
 	struct bus_stats	 stats;
 	bus_sink_fn		 sink;
 	void			*sink_arg;
 	bus_emit_fn		 emit;
 	void			*emit_arg;
+	bus_clock_fn		 clock;
+	void			*clock_arg;
 	const struct filter	*journal;	/* events also logged */
 	struct persist		*persist;	/* NULL: heap only */
 };
 
-struct blob *
-blob_new(char *data)
-{
-	struct blob *b;
-
-	if (data == NULL)
-		return NULL;
-	b = malloc(sizeof(*b));
-	if (b == NULL) {
-		free(data);
-		return NULL;
-	}
-	b->refs = 1;
-	b->len = strlen(data);
-	b->data = data;
-	return b;
-}
-
-void
-blob_ref(struct blob *b)
-{
-	b->refs++;
-}
-
-void
-blob_unref(struct blob *b)
-{
-	if (b != NULL && --b->refs == 0) {
-		free(b->data);
-		free(b);
-	}
-}
-
 static uint64_t
-bus_now_ms(void)
+bus_monotonic_ms(void *arg)
 {
 	struct timespec ts;
 
+	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void bus_flush_cb(evutil_socket_t, short, void *);
+static uint64_t
+bus_now(const struct bus *bus)
+{
+	return bus->clock(bus->clock_arg);
+}
+
+static void	bus_timer_cb(evutil_socket_t, short, void *);
+static void	bus_window_event(struct event *, void *);
+static void	bus_window_lost(uint64_t, const char *, void *);
 
 struct bus *
 bus_create(struct event_base *base, size_t history_len,
@@ -107,13 +63,13 @@ bus_create(struct event_base *base, size_t history_len,
 {
 	struct bus *bus = xcalloc(1, sizeof(*bus));
 
-	bus->base = base;
-	bus->reorder_ms = reorder_ms;
-	bus->history_len = history_len;
-	bus->history = xcalloc(history_len, sizeof(*bus->history));
+	bus->clock = bus_monotonic_ms;
+	bus->history = history_create(history_len);
+	bus->reorder = reorder_create(reorder_ms, bus_window_event,
+	    bus_window_lost, bus, &bus->stats);
 	if (base != NULL) {
-		bus->ev_flush = evtimer_new(base, bus_flush_cb, bus);
-		if (bus->ev_flush == NULL)
+		bus->ev_timer = evtimer_new(base, bus_timer_cb, bus);
+		if (bus->ev_timer == NULL)
 			fatalx("cannot create the reorder timer");
 	}
 	return bus;
@@ -122,15 +78,12 @@ bus_create(struct event_base *base, size_t history_len,
 void
 bus_free(struct bus *bus)
 {
-	size_t i;
-
 	if (bus == NULL)
 		return;
-	for (i = 0; i < bus->history_len; i++)
-		blob_unref(bus->history[i].blob);
-	free(bus->history);
-	if (bus->ev_flush != NULL)
-		event_free(bus->ev_flush);
+	if (bus->ev_timer != NULL)
+		event_free(bus->ev_timer);
+	reorder_free(bus->reorder);
+	history_free(bus->history);
 	free(bus);
 }
 
@@ -154,6 +107,20 @@ bus_set_journal(struct bus *bus, const struct filter *journal)
 	bus->journal = journal;
 }
 
+/* fn NULL: the monotonic clock. */
+void
+bus_set_clock(struct bus *bus, bus_clock_fn fn, void *arg)
+{
+	bus->clock = fn != NULL ? fn : bus_monotonic_ms;
+	bus->clock_arg = arg;
+}
+
+void
+bus_set_persist(struct bus *bus, struct persist *p)
+{
+	bus->persist = p;
+}
+
 uint64_t
 bus_seq(const struct bus *bus)
 {
@@ -170,41 +137,44 @@ bus_stats(const struct bus *bus)
 uint64_t
 bus_history_oldest(const struct bus *bus)
 {
-	if (bus->seq < bus->history_len)
-		return 1;
-	return bus->seq - bus->history_len + 1;
+	return history_oldest(bus->history, bus->seq);
 }
 
 const struct bus_record *
 bus_history_get(const struct bus *bus, uint64_t seq)
 {
-	if (seq == 0 || seq > bus->seq || seq < bus_history_oldest(bus))
-		return NULL;
-	return &bus->history[seq % bus->history_len];
+	return history_get(bus->history, bus->seq, seq);
 }
 
-/* Numbers a serialized record, keeps it, and hands it to the sink. */
-static void
-bus_record(struct bus *bus, char *line, const struct event *ev)
+/*
+ * A loss record's line. When it cannot be encoded (a reason that is not
+ * UTF-8, no memory), a plain one that can: the seq is never left without
+ * a record.
+ */
+static char *
+bus_lost_line(uint64_t seq, uint64_t count, const char *reason)
 {
-	struct bus_record *r;
-	struct blob *b;
+	char *line;
 
-	b = blob_new(line);
-	if (b == NULL) {
-		log_warnx("cannot encode a record");
-		return;
+	line = proto_lost(seq, count, reason, NULL);
+	if (line == NULL) {
+		log_warnx("cannot encode the loss record %llu",
+		    (unsigned long long)seq);
+		line = xcalloc(1, 128);
+		snprintf(line, 128, "{\"type\":\"lost\",\"seq\":%llu,"
+		    "\"count\":%llu,\"reason\":\"encode_failed\"}\n",
+		    (unsigned long long)seq, (unsigned long long)count);
 	}
-	r = &bus->history[bus->seq % bus->history_len];
-	blob_unref(r->blob);
-	memset(r, 0, sizeof(*r));
-	r->seq = bus->seq;
-	r->blob = b;
-	if (ev != NULL) {
-		r->is_event = true;
-		memcpy(r->source, ev->source, sizeof(r->source));
-		memcpy(r->name, ev->name, sizeof(r->name));
-	}
+	return line;
+}
+
+/* Keeps record seq and hands it to the sink. */
+static void
+bus_keep(struct bus *bus, char *line, const struct event *ev)
+{
+	const struct bus_record *r;
+
+	r = history_keep(bus->history, bus->seq, line, ev);
 	if (bus->sink != NULL)
 		bus->sink(r, bus->sink_arg);
 }
@@ -212,222 +182,111 @@ bus_record(struct bus *bus, char *line, const struct event *ev)
 static void
 bus_emit_lost(struct bus *bus, uint64_t count, const char *reason)
 {
-	char *line;
-
-	if (count == 0)
-		return;
 	bus->stats.lost += count;
 	bus->seq++;
 	if (bus->persist != NULL)
-		persist_record(bus->persist, bus->seq, NULL, count, reason);
-	line = proto_lost(bus->seq, count, reason, NULL);
-	bus_record(bus, line, NULL);
+		persist_record(bus->persist, bus->seq, reorder_accounted(bus->reorder),
+		    NULL, count, reason);
+	bus_keep(bus, bus_lost_line(bus->seq, count, reason), NULL);
 }
 
 static void
 bus_emit_event(struct bus *bus, struct event *ev)
 {
+	char *line;
+
+	ev->seq = bus->seq + 1;
+	line = event_to_json(ev, NULL);
+	if (line == NULL) {
+		/* The event is there, its line is not: count it lost. */
+		log_warnx("cannot encode event %s (kseq %llu)", ev->name,
+		    (unsigned long long)ev->kseq);
+		bus_emit_lost(bus, 1, "encode_failed");
+		return;
+	}
 	bus->seq++;
-	ev->seq = bus->seq;
 	bus->stats.published++;
 	if (bus->persist != NULL)
-		persist_record(bus->persist, bus->seq, ev, 0, NULL);
-	bus_record(bus, event_to_json(ev, NULL), ev);
+		persist_record(bus->persist, bus->seq, reorder_accounted(bus->reorder),
+		    ev, 0, NULL);
+	bus_keep(bus, line, ev);
 	if (bus->journal != NULL && bus->journal->nevents > 0 &&
 	    filter_match(bus->journal, ev->source, ev->name))
 		log_event(ev);
 }
 
-static struct bus_pending *
-bus_slot(struct bus *bus, uint64_t kseq)
+static void
+bus_window_event(struct event *ev, void *arg)
 {
-	return &bus->window[kseq % BUS_WINDOW];
+	bus_emit_event(arg, ev);
 }
 
 static void
-bus_take(struct bus *bus, struct bus_pending *p)
+bus_window_lost(uint64_t count, const char *reason, void *arg)
 {
-	p->used = false;
-	bus->npending--;
-	bus_emit_event(bus, &p->ev);
-	bus->next_kseq++;
+	bus_emit_lost(arg, count, reason);
 }
 
-static bool
-bus_gap_expired(const struct bus *bus, uint64_t now)
+/* How long until the head of the window is due; false: nothing waits. */
+bool
+bus_next_timeout(const struct bus *bus, struct timeval *tv)
 {
-	return bus->gap_deadline_ms <= now;
+	uint64_t when, now, ms;
+
+	if (!reorder_deadline(bus->reorder, &when))
+		return false;
+	now = bus_now(bus);
+	ms = when > now ? when - now : 0;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	return true;
 }
 
-/* A kseq the kernel has emitted and no copy of has come yet. */
-static bool
-bus_expecting(const struct bus *bus)
-{
-	return bus->next_kseq != 0 && bus->expect_kseq >= bus->next_kseq;
-}
-
-/* While anything waits, look again a few times per reorder period. */
+/* Wakes up when the head of the window is due (deadlines only move
+ * later, so a timer already set is early, never late). */
 static void
-bus_arm(struct bus *bus, uint64_t now)
+bus_arm(struct bus *bus)
 {
-	struct timeval tv = { 0, (suseconds_t)(bus->reorder_ms * 1000 / 4 + 1000) };
+	struct timeval tv;
 
-	(void)now;
-	if ((bus->npending == 0 && !bus_expecting(bus)) ||
-	    bus->ev_flush == NULL)
+	if (bus->ev_timer == NULL || evtimer_pending(bus->ev_timer, NULL))
 		return;
-	if (!evtimer_pending(bus->ev_flush, NULL))
-		evtimer_add(bus->ev_flush, &tv);
+	if (bus_next_timeout(bus, &tv))
+		evtimer_add(bus->ev_timer, &tv);
 }
 
-/* Publishes what is ready at the head of the window. */
-static void
-bus_drain(struct bus *bus, uint64_t now, bool force)
+/* What the reorder timer does: publishes or gives up what is due. */
+void
+bus_timeout(struct bus *bus)
 {
-	struct bus_pending *p;
-	uint64_t missing;
-
-	while (bus->npending > 0) {
-		p = bus_slot(bus, bus->next_kseq);
-		if (p->used && p->ev.kseq == bus->next_kseq) {
-			if (p->partial && !force && p->deadline_ms > now)
-				break;
-			bus_take(bus, p);
-			continue;
-		}
-		/* A gap: give up on it once a later copy has waited long
-		 * enough, or when forced. */
-		if (!force && !bus_gap_expired(bus, now))
-			break;
-		missing = 0;
-		while (!bus_slot(bus, bus->next_kseq)->used ||
-		    bus_slot(bus, bus->next_kseq)->ev.kseq != bus->next_kseq) {
-			bus->next_kseq++;
-			missing++;
-		}
-		bus_emit_lost(bus, missing, "missed");
-		bus->gap_deadline_ms = now + bus->reorder_ms;
-	}
-	/* A tail no later copy will ever reveal: the kernel told us. */
-	if (bus->npending == 0 && bus_expecting(bus) &&
-	    (force || bus->expect_deadline_ms <= now)) {
-		bus_emit_lost(bus, bus->expect_kseq - bus->next_kseq + 1,
-		    "missed");
-		bus->next_kseq = bus->expect_kseq + 1;
-	}
-	bus_arm(bus, now);
+	reorder_drain(bus->reorder, bus_now(bus));
+	bus_arm(bus);
 }
 
 static void
-bus_flush_cb(evutil_socket_t fd, short what, void *arg)
+bus_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	bus_drain(arg, bus_now_ms(), false);
-}
-
-static void
-bus_add(struct bus *bus, struct event *ev, bool partial)
-{
-	struct bus_pending *p;
-	uint64_t now = bus_now_ms();
-
-	bus->stats.received++;
-	if (bus->next_kseq == 0)
-		bus->next_kseq = ev->kseq;	/* the first copy sets the base */
-	if (ev->kseq < bus->next_kseq) {
-		bus->stats.duplicates++;
-		return;
-	}
-	if (ev->kseq >= bus->next_kseq + BUS_WINDOW) {
-		/* Too far ahead to wait for the gap: give it up now. */
-		bus_drain(bus, now, true);
-		bus_emit_lost(bus, ev->kseq - bus->next_kseq, "missed");
-		bus->next_kseq = ev->kseq;
-	}
-
-	p = bus_slot(bus, ev->kseq);
-	if (p->used) {
-		/* A complete copy replaces a signal's bare kseq. */
-		if (p->partial && !partial) {
-			p->ev = *ev;
-			p->partial = false;
-		} else
-			bus->stats.duplicates++;
-	} else {
-		if (bus->npending == 0)
-			bus->gap_deadline_ms = now + bus->reorder_ms;
-		p->used = true;
-		p->partial = partial;
-		p->deadline_ms = now + bus->reorder_ms;
-		p->ev = *ev;
-		bus->npending++;
-	}
-	bus_drain(bus, now, false);
+	bus_timeout(arg);
 }
 
 void
 bus_publish(struct bus *bus, struct event *ev)
 {
-	bus_add(bus, ev, false);
+	bus->stats.received++;
+	reorder_add(bus->reorder, ev, false, bus_now(bus));
+	bus_arm(bus);
 }
 
-/*
- * A copy that carries only the low 32 bits of its kseq (a real-time
- * signal's value): widen it to the kseq nearest to what is expected.
- */
+/* A copy that carries only the low 32 bits of its kseq (a real-time
+ * signal's value). */
 void
 bus_publish_partial32(struct bus *bus, struct event *ev, uint32_t low)
 {
-	uint64_t base = bus->next_kseq, k;
-
-	k = (base & ~(uint64_t)0xffffffff) | low;
-	if (base > 0 && k + 0x80000000ULL < base)
-		k += 0x100000000ULL;
-	else if (k > base + 0x80000000ULL && k >= 0x100000000ULL)
-		k -= 0x100000000ULL;
-	if (k == 0)
-		return;
-	ev->kseq = k;
-	bus_add(bus, ev, true);
-}
-
-void
-bus_set_persist(struct bus *bus, struct persist *p)
-{
-	bus->persist = p;
-}
-
-static void
-bus_restore_one(uint64_t seq, const struct event *ev, uint64_t lost_count,
-    const char *reason, void *arg)
-{
-	struct bus *bus = arg;
-	struct event copy;
-
-	bus->seq = seq;
-	if (ev != NULL) {
-		copy = *ev;
-		copy.seq = seq;
-		bus_record(bus, event_to_json(&copy, NULL), &copy);
-	} else
-		bus_record(bus, proto_lost(seq, lost_count, reason, NULL),
-		    NULL);
-}
-
-/* Takes back the history of the previous run, before any source runs. */
-void
-bus_restore(struct bus *bus)
-{
-	uint64_t newest;
-
-	if (bus->persist == NULL)
-		return;
-	newest = persist_restore(bus->persist, bus_restore_one, bus);
-	if (newest > 0)
-		log_lifecycle("restored", "history restored: seq %llu, %llu "
-		    "records", (unsigned long long)newest,
-		    (unsigned long long)(newest - bus_history_oldest(bus) + 1));
+	bus->stats.received++;
+	reorder_add_partial32(bus->reorder, ev, low, bus_now(bus));
+	bus_arm(bus);
 }
 
 /* An observation without a kseq (a file change): published as it comes. */
@@ -443,39 +302,133 @@ bus_publish_file(struct bus *bus, struct event *ev)
 void
 bus_publish_loss(struct bus *bus, uint64_t count, const char *reason)
 {
-	bus->stats.lost += count;
-	bus->seq++;
-	if (bus->persist != NULL)
-		persist_record(bus->persist, bus->seq, NULL, count, reason);
-	bus_record(bus, proto_lost(bus->seq, count, reason, NULL), NULL);
-}
-
-/* The module went away: what waits will not be completed. */
-void
-bus_reset_kseq(struct bus *bus)
-{
-	bus_drain(bus, bus_now_ms(), true);
-	bus->next_kseq = 0;
-	bus->expect_kseq = 0;
+	bus_emit_lost(bus, count, reason);
 }
 
 /*
- * The kernel has emitted up to kseq (a source that overran asked it). Gaps
- * are otherwise noticed only when a later copy arrives; the events lost at
- * the end of a burst have none. What has not come within reorder_ms from
- * now is lost.
+ * The module went away: what waits will not be completed, and the next
+ * kseqs are another module's. A restart from here must not resume from
+ * the old module's kseqs: the newest persisted record says so.
+ */
+static void
+bus_reset(struct bus *bus, uint64_t now)
+{
+	reorder_reset(bus->reorder, now);
+	if (bus->persist != NULL && bus->seq > 0)
+		persist_kseq(bus->persist, bus->seq, 0);
+}
+
+void
+bus_reset_kseq(struct bus *bus)
+{
+	bus_reset(bus, bus_now(bus));
+}
+
+/*
+ * The kernel's source attached; last: the kernel's last kseq, NULL when
+ * it could not be asked. A newly loaded module numbers from 1 again, so
+ * the next copy sets the base. But after a restart of kuifd, the run
+ * before accounted for every kseq up to resume_kseq, and the bus resumed
+ * from there: when the kernel is at or past it, the same module is still
+ * there, and what it emitted meanwhile is expected (the ring still holds
+ * some of it; the rest is lost). When the kernel is below it, the module
+ * was reloaded while kuifd was down: how many events the old one emitted
+ * after resume_kseq is unknown, and the new one's set a new base.
+ */
+void
+bus_kernel_attach(struct bus *bus, const uint64_t *last)
+{
+	uint64_t now = bus_now(bus), resume = bus->resume_kseq;
+
+	bus->resume_kseq = 0;
+	if (resume == 0)
+		bus_reset(bus, now);
+	else if (last != NULL && *last < resume) {
+		log_warnx("the kuif module was reloaded while kuifd was down "
+		    "(kernel kseq %llu, kuifd had %llu): its last events are "
+		    "lost", (unsigned long long)*last,
+		    (unsigned long long)resume);
+		bus_reset(bus, now);
+		bus_emit_lost(bus, 0, "module_reloaded");
+	} else if (last != NULL) {
+		log_lifecycle("resumed", "resuming after kseq %llu, the "
+		    "kernel is at %llu", (unsigned long long)resume,
+		    (unsigned long long)*last);
+		reorder_expect(bus->reorder, *last, now);
+	} else
+		log_warnx("resuming after kseq %llu; the kernel's kseq is "
+		    "unknown: events emitted while kuifd was down may be lost "
+		    "unreported", (unsigned long long)resume);
+	bus_arm(bus);
+}
+
+/* The kernel is not there when kuifd starts: the module whose kseqs the
+ * run before accounted for is gone, and what it emitted at the end with
+ * it. */
+void
+bus_kernel_absent(struct bus *bus)
+{
+	if (bus->resume_kseq == 0)
+		return;
+	bus->resume_kseq = 0;
+	log_warnx("the kuif module was unloaded while kuifd was down: its "
+	    "last events are lost");
+	bus_reset(bus, bus_now(bus));
+	bus_emit_lost(bus, 0, "module_reloaded");
+}
+
+/*
+ * The kernel has emitted up to kseq (a source that overran asked it).
+ * What has not come within reorder_ms from now is lost.
  */
 void
 bus_expect(struct bus *bus, uint64_t kseq)
 {
-	uint64_t now = bus_now_ms();
+	reorder_expect(bus->reorder, kseq, bus_now(bus));
+	bus_arm(bus);
+}
 
-	if (bus->next_kseq == 0 || kseq < bus->next_kseq ||
-	    kseq <= bus->expect_kseq)
+static void
+bus_restore_one(uint64_t seq, const struct event *ev, uint64_t lost_count,
+    const char *reason, void *arg)
+{
+	struct bus *bus = arg;
+	struct event copy;
+	char *line = NULL;
+
+	bus->seq = seq;
+	if (ev != NULL) {
+		copy = *ev;
+		copy.seq = seq;
+		line = event_to_json(&copy, NULL);
+		if (line != NULL) {
+			bus_keep(bus, line, &copy);
+			return;
+		}
+		lost_count = 1;
+		reason = "encode_failed";
+	}
+	bus_keep(bus, bus_lost_line(seq, lost_count, reason), NULL);
+}
+
+/* Takes back the history of the previous run, before any source runs. */
+void
+bus_restore(struct bus *bus)
+{
+	uint64_t newest, kseq = 0;
+
+	if (bus->persist == NULL)
 		return;
-	bus->expect_kseq = kseq;
-	bus->expect_deadline_ms = now + bus->reorder_ms;
-	bus_drain(bus, now, false);
+	newest = persist_restore(bus->persist, bus_restore_one, bus, &kseq);
+	if (newest == 0)
+		return;
+	/* Until the kernel says otherwise, the same module goes on. */
+	bus->resume_kseq = kseq;
+	reorder_resume(bus->reorder, kseq, bus_now(bus));
+	log_lifecycle("restored", "history restored: seq %llu, %llu "
+	    "records, kseq %llu", (unsigned long long)newest,
+	    (unsigned long long)(newest - bus_history_oldest(bus) + 1),
+	    (unsigned long long)kseq);
 }
 
 /* Asks the kernel to emit an event; it comes back through the sources. */

@@ -112,30 +112,35 @@ char	*proto_lost(uint64_t, uint64_t, const char *, size_t *);
 char	*proto_subscribed(uint64_t, size_t *);
 char	*proto_emitted(uint64_t, size_t *);
 
-/* bus.c: deduplication by kseq, reordering, numbering, history. */
-/* One serialized record, shared by every client it is queued for. */
+/* history.c: the newest published records, by seq. */
+/* One serialized record, owned by the history; the server copies its bytes
+ * into the output of every client it goes to. */
 struct blob {
-	unsigned int	 refs;
 	size_t		 len;
-	char		*data;		/* owned */
+	char		*data;		/* owned, NUL-terminated */
 };
-
-struct blob	*blob_new(char *);
-void		 blob_ref(struct blob *);
-void		 blob_unref(struct blob *);
 
 /* A published record as kept in the history. */
 struct bus_record {
 	uint64_t	 seq;
-	struct blob	*blob;
+	struct blob	*blob;		/* never NULL once kept */
 	bool		 is_event;	/* false: a loss record */
 	char		 source[EVENT_SOURCE_MAX];
 	char		 name[KUIF_EVENT_NAME_MAX];
 };
 
-typedef void (*bus_sink_fn)(const struct bus_record *, void *);
-typedef int (*bus_emit_fn)(const char *, const void *, size_t, uint64_t *,
-	    char *, size_t, void *);
+struct history;
+struct history	*history_create(size_t);
+void		 history_free(struct history *);
+const struct bus_record *history_keep(struct history *, uint64_t, char *,
+		    const struct event *);
+const struct bus_record *history_get(const struct history *, uint64_t,
+		    uint64_t);
+uint64_t	 history_oldest(const struct history *, uint64_t);
+
+/* reorder.c: deduplication by kseq, the reorder window, gaps. */
+#define REORDER_WINDOW		1024	/* kseqs held while waiting for a gap */
+#define REORDER_KSEQ_MAX	((uint64_t)INT64_MAX) /* larger: malformed */
 
 struct bus_stats {
 	uint64_t	received;
@@ -144,18 +149,51 @@ struct bus_stats {
 	uint64_t	lost;
 };
 
+/* What comes out of the window, in kseq order. */
+typedef void (*reorder_event_fn)(struct event *, void *);
+typedef void (*reorder_lost_fn)(uint64_t, const char *, void *);
+
+struct reorder;
+struct reorder	*reorder_create(unsigned int, reorder_event_fn,
+		    reorder_lost_fn, void *, struct bus_stats *);
+void		 reorder_free(struct reorder *);
+void		 reorder_add(struct reorder *, struct event *, bool, uint64_t);
+void		 reorder_add_partial32(struct reorder *, struct event *,
+		    uint32_t, uint64_t);
+void		 reorder_drain(struct reorder *, uint64_t);
+void		 reorder_expect(struct reorder *, uint64_t, uint64_t);
+void		 reorder_reset(struct reorder *, uint64_t);
+void		 reorder_resume(struct reorder *, uint64_t, uint64_t);
+uint64_t	 reorder_accounted(const struct reorder *);
+bool		 reorder_deadline(const struct reorder *, uint64_t *);
+uint64_t	 reorder_widen32(uint64_t, uint32_t);
+
+/* bus.c: sources in, numbered records out (to the history, the persisted
+ * history, the journal and the sink). */
+typedef void (*bus_sink_fn)(const struct bus_record *, void *);
+typedef int (*bus_emit_fn)(const char *, const void *, size_t, uint64_t *,
+	    char *, size_t, void *);
+/* Monotonic milliseconds; tests inject their own. */
+typedef uint64_t (*bus_clock_fn)(void *);
+struct timeval;
+
 struct bus;
 struct bus	*bus_create(struct event_base *, size_t, unsigned int);
 void		 bus_free(struct bus *);
 void		 bus_set_sink(struct bus *, bus_sink_fn, void *);
 void		 bus_set_emitter(struct bus *, bus_emit_fn, void *);
 void		 bus_set_journal(struct bus *, const struct filter *);
+void		 bus_set_clock(struct bus *, bus_clock_fn, void *);
 void		 bus_publish(struct bus *, struct event *);
 void		 bus_publish_partial32(struct bus *, struct event *, uint32_t);
 void		 bus_publish_file(struct bus *, struct event *);
 void		 bus_publish_loss(struct bus *, uint64_t, const char *);
 void		 bus_reset_kseq(struct bus *);
+void		 bus_kernel_attach(struct bus *, const uint64_t *);
+void		 bus_kernel_absent(struct bus *);
 void		 bus_expect(struct bus *, uint64_t);
+void		 bus_timeout(struct bus *);
+bool		 bus_next_timeout(const struct bus *, struct timeval *);
 uint64_t	 bus_seq(const struct bus *);
 uint64_t	 bus_history_oldest(const struct bus *);
 const struct bus_record *bus_history_get(const struct bus *, uint64_t);
@@ -165,13 +203,16 @@ int		 bus_emit(struct bus *, const char *, const void *, size_t,
 
 /* persist.c: the history in a memfd kept by systemd across restarts. */
 struct persist;
+/* A record read back: ev NULL for a loss (count, reason). */
+typedef void (*persist_restore_fn)(uint64_t, const struct event *, uint64_t,
+	    const char *, void *);
 struct persist	*persist_open(int, size_t);
 void		 persist_close(struct persist *);
-void		 persist_record(struct persist *, uint64_t, const struct event *,
-		    uint64_t, const char *);
-uint64_t	 persist_restore(struct persist *, void (*)(uint64_t,
-		    const struct event *, uint64_t, const char *, void *),
-		    void *);
+void		 persist_record(struct persist *, uint64_t, uint64_t,
+		    const struct event *, uint64_t, const char *);
+void		 persist_kseq(struct persist *, uint64_t, uint64_t);
+uint64_t	 persist_restore(struct persist *, persist_restore_fn, void *,
+		    uint64_t *);
 void		 bus_set_persist(struct bus *, struct persist *);
 void		 bus_restore(struct bus *);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The client socket: accept, read request lines, answer, and queue the
- * bus's records to subscribers. Each record is one shared blob referenced
- * by every output buffer it is queued on; a subscriber whose output passes
- * the configured bound loses records and is told how many.
+ * bus's records to subscribers. Each record is serialized once, by the bus,
+ * and its bytes are copied into the output of every client it goes to; a
+ * subscriber whose output passes the configured bound loses records and is
+ * told how many.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

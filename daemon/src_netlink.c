@@ -60,9 +60,12 @@ src_netlink_attached(const struct src_netlink *src)
 	return src->family >= 0;
 }
 
+static int	src_netlink_last_kseq(struct src_netlink *, uint64_t *);
+
 static void
 src_netlink_attach(struct src_netlink *src)
 {
+	uint64_t last;
 	int family, group, err;
 
 	family = genl_ctrl_resolve(src->req, KUIF_GENL_NAME);
@@ -86,8 +89,12 @@ src_netlink_attach(struct src_netlink *src)
 	}
 	src->family = family;
 	src->group = group;
-	/* A newly loaded module numbers its events from 1 again. */
-	bus_reset_kseq(src->bus);
+	/* A newly loaded module numbers its events from 1 again; after a
+	 * restart, the bus resumes from what the kernel says. */
+	if (src_netlink_last_kseq(src, &last) == 0)
+		bus_kernel_attach(src->bus, &last);
+	else
+		bus_kernel_attach(src->bus, NULL);
 	log_lifecycle("source_up", "source netlink attached: family %s id %d, "
 	    "group %s id %d", KUIF_GENL_NAME, family, KUIF_GENL_MCGRP_EVENTS,
 	    group);
@@ -309,6 +316,8 @@ src_netlink_start(struct src_netlink *src)
 {
 	src_netlink_attach(src);
 	if (src->family < 0)
+		bus_kernel_absent(bus);
+	if (src->family < 0)
 		log_lifecycle("source_waiting", "source netlink: family %s not "
 		    "present yet; waiting for the kuif module",
 		    KUIF_GENL_NAME);
@@ -328,7 +337,8 @@ src_netlink_free(struct src_netlink *src)
 	free(src);
 }
 
-struct emit_reply {
+/* The kernel's answer to a request: EMIT's kseq, or GET_STATS's last. */
+struct kernel_reply {
 	uint64_t	kseq;
 	bool		got;
 	bool		acked;
@@ -337,7 +347,7 @@ struct emit_reply {
 static int
 src_netlink_on_ack(struct nl_msg *msg, void *arg)
 {
-	struct emit_reply *r = arg;
+	struct kernel_reply *r = arg;
 
 	(void)msg;
 	r->acked = true;
@@ -347,7 +357,7 @@ src_netlink_on_ack(struct nl_msg *msg, void *arg)
 static int
 src_netlink_on_emit_reply(struct nl_msg *msg, void *arg)
 {
-	struct emit_reply *r = arg;
+	struct kernel_reply *r = arg;
 	struct nlattr *tb[KUIF_A_MAX + 1];
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KUIF_A_MAX,
@@ -364,7 +374,7 @@ src_netlink_on_emit_reply(struct nl_msg *msg, void *arg)
  */
 static int
 src_netlink_round_trip(struct src_netlink *src, struct nl_msg *msg,
-    nl_recvmsg_msg_cb_t on_reply, struct emit_reply *r)
+    nl_recvmsg_msg_cb_t on_reply, struct kernel_reply *r)
 {
 	struct nl_cb *cb;
 	int err;
@@ -393,7 +403,7 @@ src_netlink_on_stats_reply(struct nl_msg *msg, void *arg)
 	static struct nla_policy stats_policy[KUIF_STAT_MAX + 1] = {
 		[KUIF_STAT_EVENTS] = { .type = NLA_U64 },
 	};
-	struct emit_reply *r = arg;
+	struct kernel_reply *r = arg;
 	struct nlattr *tb[KUIF_A_MAX + 1], *st[KUIF_STAT_MAX + 1];
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KUIF_A_MAX, NULL) == 0 &&
@@ -406,6 +416,30 @@ src_netlink_on_stats_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* The kernel's last kseq (GET_STATS). Returns 0, or -1 (logged). */
+static int
+src_netlink_last_kseq(struct src_netlink *src, uint64_t *kseq)
+{
+	struct kernel_reply r = { 0, false, false };
+	struct nl_msg *msg;
+	int err;
+
+	if (src->family < 0 || (msg = nlmsg_alloc()) == NULL)
+		return -1;
+	if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, src->family, 0, 0,
+	    KUIF_CMD_GET_STATS, KUIF_GENL_VERSION) == NULL) {
+		nlmsg_free(msg);
+		return -1;
+	}
+	err = src_netlink_round_trip(src, msg, src_netlink_on_stats_reply, &r);
+	if (err < 0) {
+		log_warnx("netlink: kernel statistics: %s", nl_geterror(err));
+		return -1;
+	}
+	*kseq = r.kseq;
+	return 0;
+}
+
 /*
  * After an overrun: the kernel's last kseq, so that events lost at the
  * end of a burst, which no later copy reveals, are reported too.
@@ -413,22 +447,10 @@ src_netlink_on_stats_reply(struct nl_msg *msg, void *arg)
 static void
 src_netlink_expect_last(struct src_netlink *src)
 {
-	struct emit_reply r = { 0, false, false };
-	struct nl_msg *msg;
-	int err;
+	uint64_t kseq;
 
-	if (src->family < 0 || (msg = nlmsg_alloc()) == NULL)
-		return;
-	if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, src->family, 0, 0,
-	    KUIF_CMD_GET_STATS, KUIF_GENL_VERSION) == NULL) {
-		nlmsg_free(msg);
-		return;
-	}
-	err = src_netlink_round_trip(src, msg, src_netlink_on_stats_reply, &r);
-	if (err < 0)
-		log_warnx("netlink: kernel statistics: %s", nl_geterror(err));
-	else
-		bus_expect(src->bus, r.kseq);
+	if (src_netlink_last_kseq(src, &kseq) == 0)
+		bus_expect(src->bus, kseq);
 }
 
 /*
@@ -440,7 +462,7 @@ static int
 src_netlink_emit_request(struct src_netlink *src, const char *name,
     const void *payload, size_t len, uint64_t *kseq)
 {
-	struct emit_reply r = { 0, false, false };
+	struct kernel_reply r = { 0, false, false };
 	struct nl_msg *msg;
 	int err;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bus.c and filter.c: numbering, deduplication, gaps, filters. */
+/* bus.c, reorder.c, history.c and filter.c: numbering, deduplication,
+ * gaps, filters. Time is the test's clock: nothing sleeps. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <sys/time.h>
 
 #include "kuifd.h"
 
@@ -54,14 +57,34 @@ publish(struct bus *bus, uint64_t kseq, const char *source)
 	bus_publish(bus, &ev);
 }
 
-/* Runs the loop long enough for the reorder timer to give up on gaps. */
-static void
-wait_ms(struct event_base *base, int ms)
-{
-	struct timeval tv = { 0, ms * 1000 };
+/* The bus's clock in these tests: moved by hand. */
+static uint64_t now_ms;
 
-	event_base_loopexit(base, &tv);
-	event_base_dispatch(base);
+static uint64_t
+test_clock(void *arg)
+{
+	(void)arg;
+	return now_ms;
+}
+
+static struct bus *
+new_bus(size_t history, unsigned int reorder_ms, struct seen *s)
+{
+	struct bus *bus = bus_create(NULL, history, reorder_ms);
+
+	now_ms = 1000;
+	bus_set_clock(bus, test_clock, NULL);
+	if (s != NULL)
+		bus_set_sink(bus, sink, s);
+	return bus;
+}
+
+/* Time passes; the reorder timer would fire. */
+static void
+advance(struct bus *bus, uint64_t ms)
+{
+	now_ms += ms;
+	bus_timeout(bus);
 }
 
 static void
@@ -111,12 +134,10 @@ test_bus_drops_duplicates_from_other_channels(void **state)
 static void
 test_bus_reorders_within_window(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct bus *bus = bus_create(base, 64, 1000);
 	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 1000, &s);
 
 	(void)state;
-	bus_set_sink(bus, sink, &s);
 	publish(bus, 5, "netlink");
 	publish(bus, 7, "ring");		/* 6 is late on netlink */
 	assert_int_equal(s.n, 1);
@@ -128,22 +149,21 @@ test_bus_reorders_within_window(void **state)
 	assert_int_equal(s.n, 3);
 	assert_int_equal(bus_stats(bus)->lost, 0);
 	bus_free(bus);
-	event_base_free(base);
 }
 
 static void
 test_bus_gap_becomes_lost_record(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct bus *bus = bus_create(base, 64, 30);
 	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 30, &s);
 
 	(void)state;
-	bus_set_sink(bus, sink, &s);
 	publish(bus, 5, "netlink");
 	publish(bus, 9, "netlink");
 	assert_int_equal(s.n, 1);		/* 9 waits for 6..8 */
-	wait_ms(base, 150);
+	advance(bus, 29);
+	assert_int_equal(s.n, 1);
+	advance(bus, 1);
 	assert_int_equal(s.n, 3);
 	assert_false(s.is_event[1]);
 	assert_string_equal(s.line[1], "{\"type\":\"lost\",\"seq\":2,"
@@ -154,24 +174,23 @@ test_bus_gap_becomes_lost_record(void **state)
 	publish(bus, 7, "ring");
 	assert_int_equal(s.n, 3);
 	bus_free(bus);
-	event_base_free(base);
 }
 
 static void
 test_bus_expected_tail_becomes_lost_record(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct bus *bus = bus_create(base, 64, 30);
 	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 30, &s);
 
 	(void)state;
-	bus_set_sink(bus, sink, &s);
 	publish(bus, 5, "netlink");
 	publish(bus, 6, "netlink");
 	bus_expect(bus, 9);		/* 7..9 emitted, none came yet */
 	publish(bus, 7, "ring");	/* one arrives in time */
 	assert_int_equal(s.n, 3);
-	wait_ms(base, 150);
+	advance(bus, 29);
+	assert_int_equal(s.n, 3);
+	advance(bus, 1);
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.line[3], "{\"type\":\"lost\",\"seq\":4,"
 	    "\"count\":2,\"reason\":\"missed\"}\n");
@@ -182,10 +201,9 @@ test_bus_expected_tail_becomes_lost_record(void **state)
 	has(s.line[4], "\"seq\":5,\"kseq\":10,");
 	/* Nothing is expected that already came. */
 	bus_expect(bus, 10);
-	wait_ms(base, 100);
+	advance(bus, 100);
 	assert_int_equal(s.n, 5);
 	bus_free(bus);
-	event_base_free(base);
 }
 
 static void
@@ -207,13 +225,11 @@ test_bus_far_ahead_gives_up_at_once(void **state)
 static void
 test_bus_signal_kseq_waits_for_full_copy(void **state)
 {
-	struct event_base *base = event_base_new();
-	struct bus *bus = bus_create(base, 64, 30);
 	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 30, &s);
 	struct event ev;
 
 	(void)state;
-	bus_set_sink(bus, sink, &s);
 	publish(bus, 1, "netlink");
 	fill(&ev, 0, "signal");
 	strcpy(ev.name, "signal");
@@ -226,12 +242,13 @@ test_bus_signal_kseq_waits_for_full_copy(void **state)
 	fill(&ev, 0, "signal");
 	strcpy(ev.name, "signal");
 	bus_publish_partial32(bus, &ev, 3);
-	wait_ms(base, 120);			/* none comes */
+	advance(bus, 29);
+	assert_int_equal(s.n, 2);
+	advance(bus, 1);			/* none came */
 	assert_int_equal(s.n, 3);
 	has(s.line[2], "\"kseq\":3,");
 	has(s.line[2], "\"source\":\"signal\"");
 	bus_free(bus);
-	event_base_free(base);
 }
 
 static void
@@ -292,6 +309,296 @@ test_bus_reset_accepts_restarted_kernel(void **state)
 }
 
 static void
+partial(struct bus *bus, uint32_t low)
+{
+	struct event ev;
+
+	fill(&ev, 0, "signal");
+	strcpy(ev.name, "kernel.signal");
+	bus_publish_partial32(bus, &ev, low);
+}
+
+/* The count of a loss record, as a client reads it (signed JSON). */
+static long long
+lost_count(const char *line)
+{
+	const char *c = strstr(line, "\"count\":");
+
+	if (strstr(line, "\"type\":\"lost\"") == NULL || c == NULL)
+		fail_msg("not a loss record: %s", line);
+	return strtoll(c + 8, NULL, 10);
+}
+
+/*
+ * Issue 12, item 5: the kernel said it emitted up to 5000, then a copy
+ * more than the window ahead came (3000). The copy's gap is given up, the
+ * expected tail waits; no count goes negative, nothing is declared lost
+ * twice, next_kseq never moves back.
+ */
+static void
+test_bus_expect_then_far_ahead_copy_counts_each_kseq_once(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 100, &s);
+
+	(void)state;
+	publish(bus, 1, "netlink");
+	bus_expect(bus, 5000);
+	publish(bus, 3000, "netlink");
+	assert_int_equal(s.n, 3);
+	assert_int_equal(lost_count(s.line[1]), 2998);	/* 2..2999 */
+	has(s.line[2], "\"kseq\":3000,");
+	publish(bus, 3001, "ring");			/* in time */
+	assert_int_equal(s.n, 4);
+	advance(bus, 100);				/* 3002..5000 */
+	assert_int_equal(s.n, 5);
+	assert_int_equal(lost_count(s.line[4]), 1999);
+	publish(bus, 2500, "ring");			/* declared lost */
+	publish(bus, 4000, "ring");			/* declared lost */
+	assert_int_equal(s.n, 5);
+	assert_int_equal(bus_stats(bus)->lost, 2998 + 1999);
+	assert_int_equal(bus_stats(bus)->published, 3);
+	publish(bus, 5001, "netlink");
+	assert_int_equal(s.n, 6);
+	has(s.line[5], "\"kseq\":5001,");
+	bus_free(bus);
+}
+
+/*
+ * Issue 12, item 6: a gap's deadline is reorder_ms after the first copy
+ * after it arrived, not after the first copy that found the window empty.
+ */
+static void
+test_bus_gap_deadline_counts_from_first_copy_after_it(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 100, &s);
+
+	(void)state;
+	publish(bus, 5, "netlink");
+	publish(bus, 7, "ring");		/* t=0: 6 is missing */
+	now_ms += 75;
+	publish(bus, 9, "ring");		/* t=75: 8 is missing too */
+	now_ms += 5;
+	publish(bus, 6, "netlink");		/* t=80: 6, 7 go out */
+	assert_int_equal(s.n, 3);
+	advance(bus, 20);			/* t=100: 9 waited 25 ms */
+	assert_int_equal(s.n, 3);
+	advance(bus, 74);			/* t=174 */
+	assert_int_equal(s.n, 3);
+	advance(bus, 1);			/* t=175: 9 waited 100 ms */
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.line[3], "{\"type\":\"lost\",\"seq\":4,"
+	    "\"count\":1,\"reason\":\"missed\"}\n");
+	has(s.line[4], "\"kseq\":9,");
+	bus_free(bus);
+}
+
+/*
+ * Issue 12, item 9: the first copy after (re)attach is a signal, and the
+ * low 32 bits of kseq have wrapped (kseq 0x100000005). It cannot be
+ * widened without a base, so it must not set one: it waits for a complete
+ * copy. No bogus loss of 4.29 billion.
+ */
+static void
+test_bus_signal_first_after_attach_waits_for_a_base(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 30, &s);
+	struct timeval tv;
+
+	(void)state;
+	bus_reset_kseq(bus);
+	partial(bus, 5);
+	assert_int_equal(s.n, 0);
+	assert_false(bus_next_timeout(bus, &tv)); /* no base: it waits */
+	advance(bus, 10);
+	assert_int_equal(s.n, 0);
+	publish(bus, 0x100000006ULL, "netlink");
+	assert_int_equal(s.n, 0);		/* 0x100000005 goes first */
+	advance(bus, 20);			/* when a copy would be late */
+	assert_int_equal(s.n, 2);
+	has(s.line[0], "\"kseq\":4294967301,");
+	has(s.line[0], "\"source\":\"signal\"");
+	has(s.line[1], "\"kseq\":4294967302,");
+	assert_int_equal(bus_stats(bus)->lost, 0);
+
+	/* A complete copy of the signal's kseq completes it. */
+	bus_reset_kseq(bus);
+	partial(bus, 0x10);
+	publish(bus, 0x200000010ULL, "ring");
+	assert_int_equal(s.n, 3);
+	has(s.line[2], "\"kseq\":8589934608,");
+	has(s.line[2], "\"source\":\"ring\"");
+	assert_int_equal(bus_stats(bus)->lost, 0);
+	bus_free(bus);
+}
+
+/* Downward: a signal for a kseq just below a 4 GiB boundary after the
+ * bus has passed it is a late duplicate, not a loss of 4 billion. */
+static void
+test_bus_partial32_below_4g_boundary_is_a_duplicate(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 30, &s);
+
+	(void)state;
+	publish(bus, 0xffffffffULL, "netlink");
+	publish(bus, 0x100000000ULL, "netlink");
+	publish(bus, 0x100000001ULL, "netlink");
+	partial(bus, 0xffffffffU);
+	partial(bus, 0xfffffffeU);
+	advance(bus, 100);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(bus_stats(bus)->duplicates, 2);
+	assert_int_equal(bus_stats(bus)->lost, 0);
+	/* And the widening itself, both ways and at the bottom. */
+	assert_true(reorder_widen32(0x1fffffff0ULL, 0x5) == 0x200000005ULL);
+	assert_true(reorder_widen32(0x200000005ULL, 0xfffffff0U) ==
+	    0x1fffffff0ULL);
+	assert_true(reorder_widen32(3, 0xffffffffU) == 0xffffffffULL);
+	assert_true(reorder_widen32(0x7ffffff0ULL, 2) == 2);
+	bus_free(bus);
+}
+
+/*
+ * Issue 12, item 10: the reorder timer's timeval is normalised (the old
+ * one was reorder_ms * 250 us, over a million from 4000 ms), and set for
+ * when the head is due, not a few times per period.
+ */
+static void
+test_bus_timer_is_normalised_and_exact(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 4000, &s);
+	struct timeval tv;
+
+	(void)state;
+	assert_false(bus_next_timeout(bus, &tv));	/* nothing waits */
+	publish(bus, 1, "netlink");
+	publish(bus, 3, "netlink");
+	assert_true(bus_next_timeout(bus, &tv));
+	assert_int_equal(tv.tv_sec, 4);
+	assert_int_equal(tv.tv_usec, 0);
+	now_ms += 1500;
+	assert_true(bus_next_timeout(bus, &tv));
+	assert_int_equal(tv.tv_sec, 2);
+	assert_int_equal(tv.tv_usec, 500000);
+	now_ms += 2499;
+	assert_true(bus_next_timeout(bus, &tv));
+	assert_int_equal(tv.tv_sec, 0);
+	assert_int_equal(tv.tv_usec, 1000);
+	advance(bus, 1);
+	assert_int_equal(s.n, 3);
+	assert_false(bus_next_timeout(bus, &tv));
+	bus_free(bus);
+
+	bus = new_bus(64, 9999, NULL);
+	publish(bus, 1, "netlink");
+	publish(bus, 3, "netlink");
+	assert_true(bus_next_timeout(bus, &tv));
+	assert_int_equal(tv.tv_sec, 9);
+	assert_int_equal(tv.tv_usec, 999000);
+	bus_free(bus);
+}
+
+/* The timer really fires through libevent, with a real clock. */
+static void
+test_bus_timer_fires_in_the_loop(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct bus *bus = bus_create(base, 64, 20);
+	struct seen s = { 0 };
+
+	(void)state;
+	bus_set_sink(bus, sink, &s);
+	publish(bus, 1, "netlink");
+	publish(bus, 3, "netlink");
+	assert_int_equal(s.n, 1);
+	event_base_dispatch(base);	/* returns once nothing is armed */
+	assert_int_equal(s.n, 3);
+	has(s.line[1], "\"count\":1,");
+	bus_free(bus);
+	event_base_free(base);
+}
+
+/*
+ * Issue 12, item 2 (the NULL blob): a record that cannot be encoded still
+ * takes its seq, and the history holds a line for it that a replay can
+ * send. Here a loss whose reason is not UTF-8, which jansson refuses.
+ */
+static void
+test_bus_record_that_fails_to_encode_leaves_no_hole(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(16, 30, &s);
+	const struct bus_record *r;
+
+	(void)state;
+	publish(bus, 1, "netlink");
+	bus_publish_loss(bus, 2, "\xff\xfe");
+	publish(bus, 2, "netlink");
+	assert_int_equal(bus_seq(bus), 3);
+	r = bus_history_get(bus, 2);
+	assert_non_null(r);
+	assert_non_null(r->blob);
+	assert_false(r->is_event);
+	assert_string_equal(r->blob->data, "{\"type\":\"lost\",\"seq\":2,"
+	    "\"count\":2,\"reason\":\"encode_failed\"}\n");
+	assert_int_equal(s.n, 3);
+	bus_free(bus);
+}
+
+/* Copies with a kseq no kernel can reach are not numbered. */
+static void
+test_bus_absurd_kseq_is_refused(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(16, 30, &s);
+
+	(void)state;
+	publish(bus, 1, "netlink");
+	publish(bus, UINT64_MAX, "ring");
+	publish(bus, 2, "netlink");
+	assert_int_equal(s.n, 2);
+	assert_int_equal(bus_stats(bus)->lost, 0);
+	bus_free(bus);
+}
+
+/*
+ * The expected tail waits reorder_ms after the last copy that came, not
+ * only after the kernel was asked: a backlog read at startup (the ring
+ * after a restart) or a socket queue read after an overrun can take
+ * longer than reorder_ms, and must not be declared lost as it comes.
+ */
+static void
+test_bus_expected_tail_waits_while_copies_come(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 100, &s);
+
+	(void)state;
+	publish(bus, 3, "netlink");
+	bus_expect(bus, 6);			/* t=0 */
+	now_ms += 150;				/* a slow start */
+	publish(bus, 4, "ring");		/* t=150: 5 and 6 follow */
+	publish(bus, 5, "ring");
+	publish(bus, 6, "ring");
+	assert_int_equal(s.n, 4);
+	assert_int_equal(bus_stats(bus)->lost, 0);
+
+	bus_expect(bus, 9);			/* t=150 */
+	advance(bus, 90);
+	publish(bus, 7, "netlink");		/* t=240 */
+	advance(bus, 99);			/* t=339: 8, 9 may come */
+	assert_int_equal(s.n, 5);
+	advance(bus, 1);			/* t=340 */
+	assert_int_equal(s.n, 6);
+	assert_int_equal(lost_count(s.line[5]), 2);
+	bus_free(bus);
+}
+
+static void
 test_filter_globs(void **state)
 {
 	struct filter f;
@@ -328,6 +635,20 @@ main(void)
 		cmocka_unit_test(test_bus_partial32_widens_across_4g),
 		cmocka_unit_test(test_bus_history_keeps_newest),
 		cmocka_unit_test(test_bus_reset_accepts_restarted_kernel),
+		cmocka_unit_test(
+		    test_bus_expect_then_far_ahead_copy_counts_each_kseq_once),
+		cmocka_unit_test(
+		    test_bus_gap_deadline_counts_from_first_copy_after_it),
+		cmocka_unit_test(
+		    test_bus_signal_first_after_attach_waits_for_a_base),
+		cmocka_unit_test(
+		    test_bus_partial32_below_4g_boundary_is_a_duplicate),
+		cmocka_unit_test(test_bus_timer_is_normalised_and_exact),
+		cmocka_unit_test(test_bus_timer_fires_in_the_loop),
+		cmocka_unit_test(
+		    test_bus_record_that_fails_to_encode_leaves_no_hole),
+		cmocka_unit_test(test_bus_absurd_kseq_is_refused),
+		cmocka_unit_test(test_bus_expected_tail_waits_while_copies_come),
 		cmocka_unit_test(test_filter_globs),
 	};
 
