@@ -225,7 +225,19 @@ server_client_subscribe(struct client *c, struct request *req)
 	filter_move(&c->filter, &req->filter);
 	c->subscribed = true;
 	server_client_send(c, proto_subscribed(bus_seq(bus), NULL));
-	if (req->has_since && req->since < bus_seq(bus)) {
+	if (req->has_since && req->since > bus_seq(bus)) {
+		/*
+		 * A seq we never published: kuifd restarted without its
+		 * history and numbers from 1 again. How much the client
+		 * missed is unknown (count 0); every record published since
+		 * the reset is new to it, so it gets the whole history.
+		 */
+		server_client_send(c, proto_lost(0, 0, "history_reset", NULL));
+		c->cursor = 1;
+		c->replaying = true;
+		c->lag_reason = "history";
+		server_client_replay(c);
+	} else if (req->has_since && req->since < bus_seq(bus)) {
 		c->cursor = req->since + 1;
 		c->replaying = true;
 		c->lag_reason = "history";

@@ -300,6 +300,37 @@ def test_since_older_than_history_reports_loss():
 
 
 @test
+def test_since_after_history_reset_reports_it_and_replays_all():
+    # A client resuming with a seq this kuifd never published (it restarted
+    # without its history): told so, then given every record since.
+    k = Kuifd("[events]\nhistory = 16\n")
+    inject(k, range(1, 21))
+    c = subscribe(k, since=500)
+    first = c.recv()
+    assert first == {"type": "lost", "count": 0,
+                     "reason": "history_reset"}, first
+    # Records 1..4 left the history of 16: a loss of known size.
+    assert c.recv() == {"type": "lost", "count": 4, "reason": "history"}
+    got = [c.recv() for _ in range(16)]
+    assert [g["seq"] for g in got] == list(range(5, 21)), got
+    inject(k, [21])
+    assert c.recv()["seq"] == 21
+    # Nothing published yet: the reset is still reported, then live.
+    k2 = Kuifd()
+    c = subscribe(k2, since=3)
+    assert c.recv() == {"type": "lost", "count": 0,
+                        "reason": "history_reset"}
+    inject(k2, [1])
+    assert c.recv()["seq"] == 1
+    # since equal to the current seq: live, no loss.
+    c = subscribe(k2, since=1)
+    inject(k2, [2])
+    assert c.recv()["seq"] == 2
+    k2.stop()
+    k.stop()
+
+
+@test
 def test_filters_by_source_and_glob():
     k = Kuifd()
     c = subscribe(k, filter={"source": ["upcall"],
