@@ -486,24 +486,45 @@ def test_emit_without_module_is_a_clear_error():
     k.stop()
 
 
-@test
-def test_unprivileged_peer_cannot_connect():
-    k = Kuifd()
+def connect_as(path, uid, gid, groups=()):
+    """Connects to path from a child with these credentials: 0 connected,
+    1 refused (EACCES), 2 anything else."""
     pid = os.fork()
     if pid == 0:
         try:
-            os.setgid(65534)
-            os.setuid(65534)
+            os.setgroups(list(groups))
+            os.setgid(gid)
+            os.setuid(uid)
             s = socket.socket(socket.AF_UNIX)
-            s.connect(k.sock)
-            os._exit(1)
-        except PermissionError:
+            s.connect(path)
             os._exit(0)
+        except PermissionError:
+            os._exit(1)
         except BaseException:
             os._exit(2)
     _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 0, f"child status {status}"
-    assert oct(os.stat(k.sock).st_mode & 0o777) == "0o660"
+    return os.WEXITSTATUS(status)
+
+
+@test
+def test_unprivileged_peer_cannot_connect():
+    k = Kuifd()
+    # The directory lets anyone through: the socket alone must refuse.
+    os.chmod(k.dir, 0o755)
+    st = os.stat(k.sock)
+    assert oct(st.st_mode & 0o777) == "0o660", oct(st.st_mode)
+    try:
+        import grp
+        want_gid = grp.getgrnam("kuif").gr_gid
+    except KeyError:
+        want_gid = os.getgid()      # no group kuif here: ours
+    assert st.st_gid == want_gid and st.st_uid == os.getuid(), st
+    assert connect_as(k.sock, 65534, 65534) == 1, "nobody connected"
+    # A member of the socket's group may connect: the mode decides.
+    assert connect_as(k.sock, 65534, 65534, [st.st_gid]) == 0
+    # The control: with the mode opened, the same peer gets in.
+    os.chmod(k.sock, 0o666)
+    assert connect_as(k.sock, 65534, 65534) == 0, "directory refuses"
     k.stop()
 
 
