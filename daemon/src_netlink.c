@@ -149,8 +149,10 @@ src_netlink_decode(struct nlmsghdr *nlh, struct event *ev)
 		return -1;
 	name = tb[KUIF_A_EVENT];
 	pl = tb[KUIF_A_PAYLOAD];
-	if (!event_name_valid(nla_data(name), strnlen(nla_data(name),
-	    (size_t)nla_len(name))) ||
+	/* The policy checked the last byte is a NUL: it must be the only. */
+	if (nla_len(name) < 1 || strnlen(nla_data(name),
+	    (size_t)nla_len(name)) != (size_t)nla_len(name) - 1 ||
+	    !event_name_valid(nla_data(name), (size_t)nla_len(name) - 1) ||
 	    (pl != NULL && (size_t)nla_len(pl) > KUIF_PAYLOAD_MAX))
 		return -1;
 
