@@ -260,5 +260,17 @@ struct nlmsghdr;
 int		 src_netlink_decode(struct nlmsghdr *, struct event *);
 int		 src_netlink_emit(const char *, const void *, size_t,
 		    uint64_t *, char *, size_t, void *);
+/* One request to the kernel and its answer, with a deadline. */
+struct nl_sock;
+struct nl_msg;
+struct nl_reply {
+	uint64_t	value;		/* what the reply carried */
+	bool		got;		/* a reply came */
+	bool		acked;		/* the ack came */
+	uint32_t	seq;		/* of the request */
+};
+#define SRC_NETLINK_TIMEOUT	(-1000)	/* no answer in time */
+int		 src_netlink_request(struct nl_sock *, struct nl_msg *,
+		    int (*)(struct nl_msg *, void *), struct nl_reply *, int);
 
 #endif /* KUIFD_H */

@@ -13,6 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
+#include <time.h>
+
+#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
@@ -210,6 +214,107 @@ test_netlink_decode_other_commands(void **state)
 	assert_int_equal(decode(&m, &ev), 1);
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct nl_sock *
+genl_socket(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	assert_non_null(sk);
+	assert_int_equal(nl_connect(sk, NETLINK_GENERIC), 0);
+	return sk;
+}
+
+static int
+on_family(struct nl_msg *msg, void *arg)
+{
+	struct nl_reply *r = arg;
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) == 0 &&
+	    tb[CTRL_ATTR_FAMILY_ID] != NULL) {
+		r->value = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+		r->got = true;
+	}
+	return NL_OK;
+}
+
+static struct nl_msg *
+getfamily(const char *name)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	assert_non_null(msg);
+	assert_non_null(genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ,
+	    GENL_ID_CTRL, 0, 0, CTRL_CMD_GETFAMILY, 1));
+	assert_int_equal(nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, name), 0);
+	return msg;
+}
+
+/*
+ * A request nobody answers: sent to a user-space socket standing in for
+ * a kernel that hangs. The wait ends at the deadline with a timeout.
+ */
+static void
+test_netlink_request_times_out(void **state)
+{
+	struct nl_sock *hung = genl_socket(), *req = genl_socket();
+	struct nl_reply r;
+	char buf[4096];
+	long long t;
+	int rc;
+
+	(void)state;
+	nl_socket_set_peer_port(req, nl_socket_get_local_port(hung));
+	t = now_ms();
+	rc = src_netlink_request(req, getfamily("nlctrl"), on_family, &r,
+	    200);
+	t = now_ms() - t;
+	assert_int_equal(rc, SRC_NETLINK_TIMEOUT);
+	assert_false(r.got);
+	assert_true(t >= 190 && t < 1000);
+	/* It did reach the stand-in. */
+	assert_true(recv(nl_socket_get_fd(hung), buf, sizeof(buf),
+	    MSG_DONTWAIT) > 0);
+
+	/* A late datagram on the request socket does not spoil the next
+	 * request, which the kernel answers. */
+	nl_socket_set_peer_port(hung, nl_socket_get_local_port(req));
+	assert_true(nl_send_simple(hung, GENL_ID_CTRL, 0, buf, 64) >= 0);
+	nl_socket_set_peer_port(req, 0);
+	rc = src_netlink_request(req, getfamily("nlctrl"), on_family, &r,
+	    1000);
+	assert_int_equal(rc, 0);
+	assert_true(r.got && r.acked);
+	assert_int_equal(r.value, GENL_ID_CTRL);
+	nl_socket_free(hung);
+	nl_socket_free(req);
+}
+
+/* The kernel's error answer (no such family) is an error, at once. */
+static void
+test_netlink_request_error_answer(void **state)
+{
+	struct nl_sock *req = genl_socket();
+	struct nl_reply r;
+	long long t = now_ms();
+
+	(void)state;
+	assert_true(src_netlink_request(req, getfamily("no-such-family"),
+	    on_family, &r, 1000) < 0);
+	assert_true(now_ms() - t < 500);
+	assert_false(r.got);
+	nl_socket_free(req);
+}
+
 int
 main(void)
 {
@@ -220,6 +325,8 @@ main(void)
 		cmocka_unit_test(test_netlink_decode_bad_attribute_sizes),
 		cmocka_unit_test(test_netlink_decode_event_names),
 		cmocka_unit_test(test_netlink_decode_other_commands),
+		cmocka_unit_test(test_netlink_request_times_out),
+		cmocka_unit_test(test_netlink_request_error_answer),
 	};
 
 	return cmocka_run_group_tests_name("netlink", tests, NULL, NULL);
