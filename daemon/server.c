@@ -754,13 +754,23 @@ server_create(struct event_base *base, struct bus *bus,
 	return srv;
 }
 
+/* The limits apply to the clients connected too. */
 void
 server_reconfigure(struct server *srv, const struct config *conf)
 {
+	struct client *c;
+
 	srv->max_clients = conf->max_clients;
 	srv->client_buffer = conf->client_buffer;
 	srv->client_timeout.tv_sec = (time_t)conf->client_timeout;
 	srv->client_timeout.tv_usec = 0;
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (c->closing)
+			continue;
+		bufferevent_setwatermark(c->bev, EV_WRITE,
+		    srv->client_buffer / 4, 0);
+		bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
+	}
 }
 
 void

@@ -138,14 +138,17 @@ def upcall(c, kseq, event="test.event", payload="p"):
 
 
 def inject(k, kseqs, event="test.event", payload="p"):
-    """Hands events over as the kernel's helper does, pipelined."""
+    """Hands events over as the kernel's helper does, pipelined 256 at a
+    time (kuifd reads no more requests while the replies are unread)."""
     c = Client(k)
-    for n in kseqs:
-        c.send({"op": "upcall", "kseq": n, "time_ns": n * 1000,
-                "event": event, "payload": payload})
-    for n in kseqs:
-        r = c.recv()
-        assert r == {"type": "accepted", "kseq": n}, r
+    kseqs = list(kseqs)
+    for i in range(0, len(kseqs), 256):
+        for n in kseqs[i:i + 256]:
+            c.send({"op": "upcall", "kseq": n, "time_ns": n * 1000,
+                    "event": event, "payload": payload})
+        for n in kseqs[i:i + 256]:
+            r = c.recv()
+            assert r == {"type": "accepted", "kseq": n}, r
     c.close()
 
 
@@ -546,6 +549,63 @@ def test_sighup_reload_keeps_clients_and_refuses_bad_config():
     assert r["code"] == "too_many_clients", r
     assert c.request({"op": "ping"})["type"] == "pong"
     assert second.request({"op": "ping"})["type"] == "pong"
+    k.stop()
+
+
+def wait_log(k, text, count=1, timeout=5):
+    deadline = time.time() + timeout
+    while k.logtext().count(text) < count:
+        assert time.time() < deadline, \
+            f"{count} x {text!r} not in log: {k.logtext()[-1500:]}"
+        time.sleep(0.05)
+
+
+@test
+def test_sighup_applies_verbose_and_names_keys_needing_restart():
+    k = Kuifd("[log]\nverbose = no\n")
+    k.write_conf("[log]\nverbose = yes\n[events]\nhistory = 32\n"
+                 "reorder_ms = 5\n[sources]\nring = no\nsignal = no\n"
+                 "inotify = no\n[server]\nsocket = /tmp/elsewhere.sock\n"
+                 "max_clients = 9\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "configuration " + k.conf + " reloaded")
+    log = k.logtext()
+    # verbose is applied: the debug line of the reload shows up.
+    assert "running configuration: max_clients 9," in log, log[-1500:]
+    for key in ("[events] history", "[events] reorder_ms",
+                "[sources] ring", "[sources] signal", "[sources] inotify"):
+        assert f"reload: {key} changed; it takes effect at the next " \
+            "start" in log, (key, log[-1500:])
+    # -s overrides the socket: a different [server] socket is no change.
+    assert "[server] socket changed" not in log, log[-1500:]
+    # Not applied: the history of 4096 still holds 40 records.
+    inject(k, range(1, 41))
+    c = subscribe(k, since=0)
+    assert [c.recv()["seq"] for _ in range(40)] == list(range(1, 41))
+    # verbose off again: no debug line; the unapplied keys are named
+    # again, as they still differ from what runs.
+    k.write_conf("[events]\nhistory = 32\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "configuration " + k.conf + " reloaded", 2)
+    log = k.logtext()
+    assert log.count("running configuration:") == 1, log[-1500:]
+    assert log.count("reload: [events] history changed") == 2, log[-1500:]
+    assert log.count("reload: [sources] ring changed") == 1, log[-1500:]
+    k.stop()
+
+
+@test
+def test_sighup_client_timeout_applies_to_connected_clients():
+    k = Kuifd("[server]\nclient_timeout = 600\nclient_buffer = 65536\n")
+    stuck = subscribe(k)
+    stuck.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    k.write_conf("[server]\nclient_timeout = 1\nclient_buffer = 65536\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "configuration " + k.conf + " reloaded")
+    fds = k.fds()
+    inject(k, range(1, 3001), payload="y" * 200)
+    wait_log(k, "read nothing for 1 s", timeout=15)
+    assert k.fds() < fds, "stuck client still connected"
     k.stop()
 
 
