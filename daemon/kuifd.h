@@ -273,4 +273,10 @@ struct nl_reply {
 int		 src_netlink_request(struct nl_sock *, struct nl_msg *,
 		    int (*)(struct nl_msg *, void *), struct nl_reply *, int);
 
+/* src_testfeed.c: for tests only, with --test-feed PATH. */
+struct src_testfeed;
+struct src_testfeed *src_testfeed_create(struct event_base *, struct bus *,
+		    const char *);
+void		 src_testfeed_free(struct src_testfeed *);
+
 #endif /* KUIFD_H */

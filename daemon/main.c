@@ -4,6 +4,7 @@
  * the server; this file only wires them together and talks to systemd.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ struct kuifd {
 	struct src_ring		*ring;		/* NULL: not configured */
 	struct src_signal	*signal;	/* NULL: not configured */
 	struct src_inotify	*inotify;	/* NULL: not configured */
+	struct src_testfeed	*testfeed;	/* NULL: not asked for */
+	const char		*testfeed_path;
 	struct event		*ev_watchdog;
 	struct persist		*persist;
 	bool			 ready;
@@ -37,12 +40,16 @@ struct kuifd {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: kuifd [-dnV] [-c file] [-s socket]\n"
+	fprintf(stderr, "usage: kuifd [-dnV] [-c file] [-s socket] "
+	    "[--test-feed path]\n"
 	    "  -c file    configuration (default " KUIFD_CONF_PATH ")\n"
 	    "  -d         debug logging\n"
 	    "  -n         check the configuration and exit\n"
 	    "  -s socket  listen on this path instead of the configured one\n"
-	    "  -V         print the version and exit\n");
+	    "  -V         print the version and exit\n"
+	    "  --test-feed path\n"
+	    "             for tests: take raw netlink messages, ring records\n"
+	    "             and signal values on this datagram socket\n");
 	exit(2);
 }
 
@@ -270,6 +277,10 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	static const struct option longopts[] = {
+		{ "test-feed", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct event *ev_sig[3];
 	struct kuifd k;
 	int ch, check_only = 0, listen_fd, history_fd;
@@ -277,8 +288,12 @@ main(int argc, char **argv)
 
 	memset(&k, 0, sizeof(k));
 	k.conf_path = KUIFD_CONF_PATH;
-	while ((ch = getopt(argc, argv, "c:dns:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dns:V", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'T':
+			k.testfeed_path = optarg;
+			break;
 		case 'c':
 			k.conf_path = optarg;
 			break;
@@ -354,6 +369,10 @@ main(int argc, char **argv)
 	if (k.netlink == NULL)
 		fatalx("cannot open the netlink source");
 	bus_set_emitter(k.bus, src_netlink_emit, k.netlink);
+	if (k.testfeed_path != NULL &&
+	    (k.testfeed = src_testfeed_create(k.base, k.bus,
+	    k.testfeed_path)) == NULL)
+		fatalx("cannot open the test feed");
 	kuifd_setup_watchdog(&k);
 
 	event_base_dispatch(k.base);
@@ -362,6 +381,7 @@ main(int argc, char **argv)
 		event_free(ev_sig[i]);
 	if (k.ev_watchdog != NULL)
 		event_free(k.ev_watchdog);
+	src_testfeed_free(k.testfeed);
 	src_netlink_free(k.netlink);
 	src_ring_free(k.ring);
 	src_signal_free(k.signal);

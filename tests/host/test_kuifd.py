@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -31,9 +32,10 @@ RUNNING = []    # kuifd processes of the current test, killed after it
 class Kuifd:
     """One kuifd process with its own socket and configuration."""
 
-    def __init__(self, conf="", binary=None, directory=None):
+    def __init__(self, conf="", binary=None, directory=None, args=()):
         self.dir = directory or tempfile.mkdtemp(prefix="kuifd-test-")
         self.sock = os.path.join(self.dir, "kuifd.sock")
+        self.feed = os.path.join(self.dir, "feed.sock")
         self.conf = os.path.join(self.dir, "kuifd.conf")
         self.log = os.path.join(self.dir, "kuifd.log")
         self.write_conf(conf)
@@ -42,7 +44,7 @@ class Kuifd:
         env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=99"
         env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=98"
         self.proc = subprocess.Popen(
-            [binary or KUIFD, "-c", self.conf, "-s", self.sock],
+            [binary or KUIFD, "-c", self.conf, "-s", self.sock] + list(args),
             stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=env)
         RUNNING.append(self.proc)
         deadline = time.time() + 10
@@ -622,6 +624,173 @@ def test_bad_config_refuses_to_start():
     r = subprocess.run([KUIFD, "-n", "-c", "conf/kuifd.conf"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
+
+
+# The test feed (kuifd --test-feed PATH): what the kernel's channels carry,
+# decoded by kuifd's own decoders. Layouts from kmod/include/uapi/kuif.h.
+KUIF_CMD_EVENT = 3
+KUIF_A_KSEQ, KUIF_A_TIME, KUIF_A_EVENT, KUIF_A_PAYLOAD = 2, 3, 4, 5
+KUIF_RING_EVENT, KUIF_RING_PAD = 1, 2
+
+
+def nla(kind, data):
+    pad = (4 - len(data) % 4) % 4
+    return struct.pack("=HH", 4 + len(data), kind) + data + b"\0" * pad
+
+
+def genl_event(kseq, name="test.event", payload=b"p", time_ns=None,
+               raw_name=None):
+    """A KUIF_CMD_EVENT message as the kernel multicasts it."""
+    attrs = nla(KUIF_A_KSEQ, struct.pack("=Q", kseq)) + \
+        nla(KUIF_A_TIME, struct.pack("=Q", time_ns if time_ns is not None
+                                     else kseq * 1000)) + \
+        nla(KUIF_A_EVENT, raw_name if raw_name is not None
+            else name.encode() + b"\0")
+    if payload is not None:
+        attrs += nla(KUIF_A_PAYLOAD, payload)
+    body = struct.pack("=BBH", KUIF_CMD_EVENT, 1, 0) + attrs
+    return struct.pack("=IHHII", 16 + len(body), 0x20, 0, 0, 0) + body
+
+
+def ring_record(kseq, name="test.event", payload=b"p", kind=KUIF_RING_EVENT,
+                length=None):
+    """One record of the ring's data area."""
+    rec = struct.pack("=IHHQQ32s", 0, kind, len(payload), kseq, kseq * 1000,
+                      name.encode()) + payload
+    rec += b"\0" * ((8 - len(rec) % 8) % 8)
+    return struct.pack("=I", length if length is not None else len(rec)) + \
+        rec[4:]
+
+
+class Feed:
+    def __init__(self, k):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind("")             # an abstract address for the replies
+        self.s.settimeout(10)
+        self.path = k.feed
+
+    def send(self, kind, body):
+        self.s.sendto(kind + body, self.path)
+        return self.s.recv(512).decode()
+
+    def netlink(self, *a, **kw):
+        return self.send(b"n", genl_event(*a, **kw))
+
+    def ring(self, *records):
+        return self.send(b"r", b"".join(records))
+
+    def signal(self, kseq):
+        return self.send(b"s", struct.pack("=I", kseq & 0xffffffff))
+
+
+def feed_kuifd(conf=""):
+    k = Kuifd(conf, args=["--test-feed", os.path.join(
+        tempfile.mkdtemp(prefix="kuifd-feed-"), "feed.sock")])
+    k.feed = k.proc.args[-1]
+    return k, Feed(k)
+
+
+@test
+def test_feed_same_kseq_on_every_channel_is_published_once():
+    k, feed = feed_kuifd()
+    a = subscribe(k)
+    assert feed.netlink(1, "netdev.up", b"eth0") == "ok 1"
+    assert feed.ring(ring_record(1, "netdev.up", b"eth0")) == "ok 1"
+    assert feed.signal(1) == "ok 1"
+    assert feed.signal(2) == "ok 1"
+    assert feed.ring(ring_record(2, "chardev.write", b"x"),
+                     ring_record(3, "chardev.write", b"\xff")) == "ok 2"
+    assert feed.netlink(3, "chardev.write", b"\xff") == "ok 1"
+    assert feed.netlink(2, "chardev.write", b"x") == "ok 1"
+    e = a.recv()
+    assert e == {"type": "event", "seq": 1, "kseq": 1, "source": "netlink",
+                 "event": "netdev.up", "data": {"payload": "eth0"},
+                 "time": "1970-01-01T00:00:00.000001000Z"}, e
+    e = a.recv()        # the signal came first, but names no event: the
+    # copy with the event, within the reorder window, is the one published
+    assert (e["kseq"], e["source"], e["event"], e["data"]) == \
+        (2, "ring", "chardev.write", {"payload": "x"}), e
+    e = a.recv()
+    assert (e["kseq"], e["source"], e["data"]) == \
+        (3, "ring", {"payload_hex": "ff"}), e
+    # A kseq only a signal reports: published as kernel.signal.
+    assert feed.signal(4) == "ok 1"
+    e = a.recv()
+    assert (e["kseq"], e["source"], e["event"], e["data"]) == \
+        (4, "signal", "kernel.signal", {"payload": ""}), e
+    # Nothing more: the next record is the pong.
+    assert a.request({"op": "ping"}) == {"type": "pong"}
+    st = a.request({"op": "stats"})
+    # Duplicates: ring 1, signal 1, netlink 3, netlink 2. The signal's
+    # copy of 2, replaced by the ring's, is not one.
+    assert st["bus"] == {"received": 9, "published": 4, "duplicates": 4,
+                         "lost": 0}, st
+    k.stop()
+
+
+@test
+def test_feed_reorders_across_channels_and_reports_gaps():
+    k, feed = feed_kuifd("[events]\nreorder_ms = 100\n")
+    a = subscribe(k)
+    assert feed.netlink(1) == "ok 1"
+    assert feed.netlink(3) == "ok 1"     # 2 is missing on netlink...
+    assert feed.ring(ring_record(2, "late.one")) == "ok 1"  # ...not here
+    got = [a.recv() for _ in range(3)]
+    assert [(g["kseq"], g["source"]) for g in got] == \
+        [(1, "netlink"), (2, "ring"), (3, "netlink")], got
+    # 4 and 5 come on no channel: lost once the window has passed.
+    t = time.time()
+    assert feed.netlink(6) == "ok 1"
+    lost = a.recv()
+    assert lost == {"type": "lost", "seq": 4, "count": 2,
+                    "reason": "missed"}, lost
+    assert time.time() - t >= 0.09, "declared lost before the window"
+    assert a.recv()["kseq"] == 6
+    # A copy of a kseq declared lost, arriving late, is not published.
+    feed.ring(ring_record(4))
+    assert a.request({"op": "ping"}) == {"type": "pong"}
+    k.stop()
+
+
+@test
+def test_feed_malformed_input_is_refused_by_the_decoders():
+    k, feed = feed_kuifd()
+    a = subscribe(k)
+    bad_netlink = [
+        genl_event(1, raw_name=b"netdev"),          # no NUL
+        genl_event(1, raw_name=b"Bad\0"),
+        genl_event(1, name="a" * 32),               # too long
+        genl_event(1, payload=b"x" * 257),
+        genl_event(0),
+    ]
+    for msg in bad_netlink:
+        r = feed.send(b"n", msg)
+        assert r == "error malformed netlink event", (msg, r)
+    # Cut short: not a message at all.
+    r = feed.send(b"n", genl_event(1)[:-4])
+    assert r == "error not one generic netlink message", r
+    r = feed.ring(ring_record(1), ring_record(2, length=12))
+    assert r.startswith("error malformed ring record at 64 (1 published"), r
+    assert feed.ring(ring_record(3, "A.b")).startswith("error malformed"), r
+    assert feed.ring(ring_record(9, kind=KUIF_RING_PAD)) == "ok 0"
+    assert feed.send(b"s", b"\1\0\0") == \
+        "error a signal carries 4 bytes, not 3"
+    assert feed.send(b"x", b"") == "error unknown kind 0x78"
+    assert feed.send(b"n", b"\0" * 70000).startswith(
+        "error a datagram holds"), "oversized datagram"
+    # Only the one good ring record was published.
+    assert a.recv()["kseq"] == 1
+    assert a.request({"op": "ping"}) == {"type": "pong"}
+    assert a.request({"op": "stats"})["bus"]["received"] == 1
+    # The feed socket is kuifd's user's alone, and exists only on demand.
+    assert oct(os.stat(k.feed).st_mode & 0o777) == "0o600"
+    assert "test feed on " in k.logtext()
+    k.stop()
+    assert not os.path.exists(k.feed), "feed socket left behind"
+    plain = Kuifd()
+    assert not os.path.exists(plain.feed)
+    assert "test feed" not in plain.logtext()
+    plain.stop()
 
 
 # kuifctl and libkuif with the sanitizers: a report fails the test.
