@@ -533,6 +533,148 @@ def test_unprivileged_peer_cannot_connect():
     k.stop()
 
 
+def request_as(path, uid, gid, lines):
+    """Sends request lines from a child with these credentials; returns
+    the replies it read (one per line)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(10)
+            s.connect(path)
+            f = s.makefile("rb")
+            out = [json.loads(f.readline())]       # hello
+            for line in lines:
+                s.sendall(json.dumps(line).encode() + b"\n")
+                out.append(json.loads(f.readline()))
+            os.write(w, json.dumps(out).encode())
+            os._exit(0)
+        except BaseException:
+            os._exit(2)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0, f"child status {status}"
+    return json.loads(data)
+
+
+@test
+def test_emit_and_upcall_refused_to_unprivileged_peers():
+    k = Kuifd()
+    os.chmod(k.dir, 0o755)
+    os.chmod(k.sock, 0o666)         # let nobody in, to be refused inside
+    out = request_as(k.sock, 65534, 65534, [
+        {"op": "emit", "event": "user.x", "payload": "p"},
+        {"op": "upcall", "kseq": 1, "time_ns": 1, "event": "a.b"},
+        {"op": "ping", "id": 3},
+    ])
+    assert out[0]["type"] == "hello", out
+    assert out[1]["code"] == "permission_denied" and \
+        "group kuif" in out[1]["message"], out
+    assert out[2]["code"] == "permission_denied" and \
+        "as root" in out[2]["message"], out
+    assert out[3] == {"type": "pong", "id": 3}, out
+    c = Client(k)
+    st = c.request({"op": "stats"})
+    assert st["bus"]["received"] == 0 and st["seq"] == 0, st
+    k.stop()
+
+
+@test
+def test_pipelined_requests_in_one_write_are_answered_in_order():
+    k = Kuifd()
+    c = Client(k)
+    # Several requests, empty lines and CRLF in one write.
+    c.s.sendall(b'{"op":"ping","id":1}\n\n\n{"op":"ping","id":2}\r\n'
+                b'{"op":"nope"}\n{"op":"ping","id":3}\n')
+    assert c.recv() == {"type": "pong", "id": 1}
+    assert c.recv() == {"type": "pong", "id": 2}
+    assert c.recv()["code"] == "bad_request"
+    assert c.recv() == {"type": "pong", "id": 3}
+    # A request split across writes is answered once it is whole.
+    c.s.sendall(b'{"op":"pi')
+    time.sleep(0.1)
+    c.s.sendall(b'ng","id":4}\n')
+    assert c.recv() == {"type": "pong", "id": 4}
+    k.stop()
+
+
+@test
+def test_unsubscribe_and_resubscribe_replace_the_filter():
+    k = Kuifd()
+    c = subscribe(k, filter={"event": ["a.*"]})
+    inject(k, [1], "a.one")
+    inject(k, [2], "b.one")
+    assert c.recv()["kseq"] == 1
+    r = c.request({"op": "subscribe", "filter": {"event": ["b.*"]}})
+    assert r == {"type": "subscribed", "seq": 2}, r
+    inject(k, [3], "a.two")
+    inject(k, [4], "b.two")
+    assert c.recv()["kseq"] == 4
+    c.send({"op": "unsubscribe"})
+    inject(k, [5], "b.three")
+    assert c.request({"op": "ping"}) == {"type": "pong"}
+    # since with a filter: the replay is filtered too.
+    r = c.request({"op": "subscribe", "since": 0,
+                   "filter": {"event": ["a.*"], "source": ["upcall"]}})
+    assert r["type"] == "subscribed", r
+    assert [c.recv()["kseq"] for _ in range(2)] == [1, 3]
+    assert c.request({"op": "ping"}) == {"type": "pong"}
+    k.stop()
+
+
+@test
+def test_stats_reports_the_clients_own_counters():
+    k = Kuifd("[server]\nclient_buffer = 65536\n")
+    c = subscribe(k)
+    inject(k, range(1, 6))
+    for _ in range(5):
+        c.recv()
+    st = c.request({"op": "stats"})
+    assert st["type"] == "stats" and st["seq"] == 5, st
+    assert st["history_oldest"] == 1 and st["clients"] == 1, st
+    assert st["client"]["sent"] == 5 and st["client"]["dropped"] == 0, st
+    assert st["client"]["queued"] == 0, st
+    assert st["client"]["replaying"] is False, st
+    assert st["bus"] == {"received": 5, "published": 5, "duplicates": 0,
+                         "lost": 0}, st
+    assert st["sources"]["upcall"]["received"] == 5, st
+    k.stop()
+
+
+@test
+def test_client_gone_without_reading_is_freed():
+    # A subscriber that half-closes and then vanishes, and clients that
+    # close with unread replies: kuifd notices and frees them all.
+    k = Kuifd()
+    fds = k.fds()
+    c = subscribe(k)
+    c.s.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    c.close()
+    for _ in range(20):
+        d = Client(k, hello=False)
+        d.s.sendall(b'{"op":"ping"}\n' * 50)
+        d.close()
+    deadline = time.time() + 10
+    while time.time() < deadline and k.fds() > fds:
+        time.sleep(0.2)
+    assert k.fds() == fds, f"fds {fds} -> {k.fds()}"
+    assert Client(k).request({"op": "stats"})["clients"] == 1
+    k.stop()
+
+
 @test
 def test_sighup_reload_keeps_clients_and_refuses_bad_config():
     k = Kuifd("[server]\nmax_clients = 10\n")
