@@ -267,7 +267,7 @@ getfamily(const char *name)
 static void
 test_netlink_request_times_out(void **state)
 {
-	struct nl_sock *hung = genl_socket(), *req = genl_socket();
+	struct nl_sock *hung, *req;
 	struct nl_reply r;
 	char buf[4096];
 	long long t;
@@ -277,6 +277,8 @@ test_netlink_request_times_out(void **state)
 	/* Unicast between user-space generic netlink sockets needs root. */
 	if (geteuid() != 0)
 		skip();
+	hung = genl_socket();
+	req = genl_socket();
 	nl_socket_set_peer_port(req, nl_socket_get_local_port(hung));
 	t = now_ms();
 	rc = src_netlink_request(req, getfamily("nlctrl"), on_family, &r,
