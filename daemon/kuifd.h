@@ -304,5 +304,23 @@ struct nlmsghdr;
 int		 src_netlink_decode(struct nlmsghdr *, struct event *);
 int		 src_netlink_emit(const char *, const void *, size_t,
 		    uint64_t *, char *, size_t, void *);
+/* One request to the kernel and its answer, with a deadline. */
+struct nl_sock;
+struct nl_msg;
+struct nl_reply {
+	uint64_t	value;		/* what the reply carried */
+	bool		got;		/* a reply came */
+	bool		acked;		/* the ack came */
+	uint32_t	seq;		/* of the request */
+};
+#define SRC_NETLINK_TIMEOUT	(-1000)	/* no answer in time */
+int		 src_netlink_request(struct nl_sock *, struct nl_msg *,
+		    int (*)(struct nl_msg *, void *), struct nl_reply *, int);
+
+/* src_testfeed.c: for tests only, with --test-feed PATH. */
+struct src_testfeed;
+struct src_testfeed *src_testfeed_create(struct event_base *, struct bus *,
+		    const char *);
+void		 src_testfeed_free(struct src_testfeed *);
 
 #endif /* KUIFD_H */

@@ -4,6 +4,7 @@
  * the server; this file only wires them together and talks to systemd.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,21 +27,29 @@ struct kuifd {
 	struct src_ring		*ring;		/* NULL: not configured */
 	struct src_signal	*signal;	/* NULL: not configured */
 	struct src_inotify	*inotify;	/* NULL: not configured */
+	struct src_testfeed	*testfeed;	/* NULL: not asked for */
+	const char		*testfeed_path;
 	struct event		*ev_watchdog;
 	struct persist		*persist;
 	bool			 ready;
 	uint64_t		 upcalls;
+	int			 debug;		/* -d: debug logging always */
+	const char		*socket_override;	/* -s */
 };
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: kuifd [-dnV] [-c file] [-s socket]\n"
+	fprintf(stderr, "usage: kuifd [-dnV] [-c file] [-s socket] "
+	    "[--test-feed path]\n"
 	    "  -c file    configuration (default " KUIFD_CONF_PATH ")\n"
 	    "  -d         debug logging\n"
 	    "  -n         check the configuration and exit\n"
 	    "  -s socket  listen on this path instead of the configured one\n"
-	    "  -V         print the version and exit\n");
+	    "  -V         print the version and exit\n"
+	    "  --test-feed path\n"
+	    "             for tests: take raw netlink messages, ring records\n"
+	    "             and signal values on this datagram socket\n");
 	exit(2);
 }
 
@@ -122,34 +131,78 @@ kuifd_source_stats(void *arg)
 	return o;
 }
 
+/* Keys that a reload cannot apply: each change is named in the log. */
+static void
+kuifd_reload_needs_restart(const struct config *old, const struct config *new)
+{
+#define RESTART(changed, key) do {					\
+	if (changed)							\
+		log_warnx("reload: %s changed; it takes effect at the next "\
+		    "start (systemctl restart kuifd)", key);		\
+} while (0)
+	RESTART(strcmp(old->socket_path, new->socket_path) != 0,
+	    "[server] socket");
+	RESTART(old->history != new->history, "[events] history");
+	RESTART(old->reorder_ms != new->reorder_ms, "[events] reorder_ms");
+	RESTART(old->ring != new->ring, "[sources] ring");
+	RESTART(old->signal != new->signal, "[sources] signal");
+	RESTART(old->inotify != new->inotify, "[sources] inotify");
+#undef RESTART
+}
+
+/*
+ * SIGHUP: the [server] limits, [journal] events and [log] verbose apply
+ * at once; the other keys need a restart, and the log says which.
+ */
+static void
+kuifd_reload(struct kuifd *k)
+{
+	struct config conf;
+
+	sd_notify(0, "RELOADING=1");
+	config_defaults(&conf);
+	if (config_load(k->conf_path, &conf) == -1) {
+		config_free(&conf);
+		log_warnx("reload failed; keeping the running configuration");
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (k->socket_override != NULL) {
+		free(conf.socket_path);
+		conf.socket_path = xstrdup(k->socket_override);
+	}
+	log_init(k->debug || conf.verbose, "kuifd");
+	kuifd_reload_needs_restart(&k->conf, &conf);
+	server_reconfigure(k->server, &conf);
+	/* What keeps running, as it runs now, for the debug log. */
+	conf.history = k->conf.history;
+	conf.reorder_ms = k->conf.reorder_ms;
+	conf.ring = k->conf.ring;
+	conf.signal = k->conf.signal;
+	conf.inotify = k->conf.inotify;
+	free(conf.socket_path);
+	conf.socket_path = xstrdup(k->conf.socket_path);
+	config_free(&k->conf);
+	k->conf = conf;
+	bus_set_journal(k->bus, &k->conf.journal);
+	log_debug("running configuration: max_clients %u, client_buffer "
+	    "%zu, client_timeout %u, %zu journal patterns, verbose %s",
+	    k->conf.max_clients, k->conf.client_buffer,
+	    k->conf.client_timeout, k->conf.journal.nevents,
+	    k->conf.verbose ? "yes" : "no");
+	log_lifecycle("reload", "configuration %s reloaded", k->conf_path);
+	sd_notify(0, "READY=1");
+}
+
 static void
 kuifd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct kuifd *k = arg;
-	struct config conf;
 
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		sd_notify(0, "RELOADING=1");
-		config_defaults(&conf);
-		if (config_load(k->conf_path, &conf) == 0) {
-			server_reconfigure(k->server, &conf);
-			if (conf.history != k->conf.history ||
-			    conf.reorder_ms != k->conf.reorder_ms)
-				log_warnx("history and reorder_ms take effect "
-				    "at the next start");
-			config_free(&k->conf);
-			k->conf = conf;
-			bus_set_journal(k->bus, &k->conf.journal);
-			log_lifecycle("reload", "configuration %s reloaded",
-			    k->conf_path);
-		} else {
-			config_free(&conf);
-			log_warnx("reload failed; keeping the running "
-			    "configuration");
-		}
-		sd_notify(0, "READY=1");
+		kuifd_reload(k);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -224,27 +277,34 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	static const struct option longopts[] = {
+		{ "test-feed", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct event *ev_sig[3];
 	struct kuifd k;
-	const char *socket_override = NULL;
-	int ch, debug = 0, check_only = 0, listen_fd, history_fd;
+	int ch, check_only = 0, listen_fd, history_fd;
 	size_t i;
 
 	memset(&k, 0, sizeof(k));
 	k.conf_path = KUIFD_CONF_PATH;
-	while ((ch = getopt(argc, argv, "c:dns:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dns:V", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'T':
+			k.testfeed_path = optarg;
+			break;
 		case 'c':
 			k.conf_path = optarg;
 			break;
 		case 'd':
-			debug = 1;
+			k.debug = 1;
 			break;
 		case 'n':
 			check_only = 1;
 			break;
 		case 's':
-			socket_override = optarg;
+			k.socket_override = optarg;
 			break;
 		case 'V':
 			printf("kuifd %s\n", KUIFD_VERSION);
@@ -256,7 +316,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 
-	log_init(debug, "kuifd");
+	log_init(k.debug, "kuifd");
 	config_defaults(&k.conf);
 	if (access(k.conf_path, F_OK) == 0 &&
 	    config_load(k.conf_path, &k.conf) == -1)
@@ -268,9 +328,9 @@ main(int argc, char **argv)
 	}
 	if (k.conf.verbose)
 		log_init(1, "kuifd");
-	if (socket_override != NULL) {
+	if (k.socket_override != NULL) {
 		free(k.conf.socket_path);
-		k.conf.socket_path = xstrdup(socket_override);
+		k.conf.socket_path = xstrdup(k.socket_override);
 	}
 
 	/* A client that goes away mid-write must not kill us. */
@@ -309,6 +369,10 @@ main(int argc, char **argv)
 	if (k.netlink == NULL)
 		fatalx("cannot open the netlink source");
 	bus_set_emitter(k.bus, src_netlink_emit, k.netlink);
+	if (k.testfeed_path != NULL &&
+	    (k.testfeed = src_testfeed_create(k.base, k.bus,
+	    k.testfeed_path)) == NULL)
+		fatalx("cannot open the test feed");
 	src_netlink_start(k.netlink);
 	kuifd_setup_watchdog(&k);
 
@@ -318,6 +382,7 @@ main(int argc, char **argv)
 		event_free(ev_sig[i]);
 	if (k.ev_watchdog != NULL)
 		event_free(k.ev_watchdog);
+	src_testfeed_free(k.testfeed);
 	src_signal_free(k.signal);	/* unregisters through netlink */
 	src_netlink_free(k.netlink);
 	src_ring_free(k.ring);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The client socket: accept, read request lines, answer, and queue the
- * bus's records to subscribers. Each record is serialized once, by the bus,
- * and its bytes are copied into the output of every client it goes to; a
- * subscriber whose output passes the configured bound loses records and is
- * told how many.
+ * bus's records to subscribers. Each record is serialized once by the bus
+ * and its bytes copied into the output of every subscriber it is for. A
+ * client's output is bounded by client_buffer: a subscriber that falls
+ * behind catches up from the history or is told how many records it lost,
+ * and a client whose replies go unread has its requests left unread.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +45,7 @@ struct client {
 	bool			 lingering;	/* shut down for writing */
 	bool			 half_closed;	/* the peer shut down writing */
 	bool			 freeing;	/* free is scheduled */
+	bool			 throttled;	/* output full: requests wait */
 	struct filter		 filter;
 	/*
 	 * The next seq this subscriber is due. A live subscriber gets each
@@ -223,7 +225,19 @@ server_client_subscribe(struct client *c, struct request *req)
 	filter_move(&c->filter, &req->filter);
 	c->subscribed = true;
 	server_client_send(c, proto_subscribed(bus_seq(bus), NULL));
-	if (req->has_since && req->since < bus_seq(bus)) {
+	if (req->has_since && req->since > bus_seq(bus)) {
+		/*
+		 * A seq we never published: kuifd restarted without its
+		 * history and numbers from 1 again. How much the client
+		 * missed is unknown (count 0); every record published since
+		 * the reset is new to it, so it gets the whole history.
+		 */
+		server_client_send(c, proto_lost(0, 0, "history_reset", NULL));
+		c->cursor = 1;
+		c->replaying = true;
+		c->lag_reason = "history";
+		server_client_replay(c);
+	} else if (req->has_since && req->since < bus_seq(bus)) {
 		c->cursor = req->since + 1;
 		c->replaying = true;
 		c->lag_reason = "history";
@@ -352,11 +366,34 @@ server_client_request(struct client *c, const char *line, size_t n)
 	request_free(&req);
 }
 
-static void
-server_client_read(struct bufferevent *bev, void *arg)
+/*
+ * Replies count against the client's output bound too: while its output
+ * holds client_buffer bytes or more, its requests are left unread (in our
+ * input buffer, then in the socket) until the output drains below the
+ * write low watermark, as tmux does. A client that pipelines requests and
+ * never reads costs at most client_buffer plus one reply and one line.
+ */
+static bool
+server_client_throttled(struct client *c)
 {
-	struct client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	return server_client_queued(c) >= c->server->client_buffer;
+}
+
+static void
+server_client_throttle(struct client *c)
+{
+	if (c->throttled)
+		return;
+	c->throttled = true;
+	bufferevent_disable(c->bev, EV_READ);
+	log_debug("client %u: output full, requests paused", c->id);
+}
+
+/* Handles the complete request lines buffered, as long as there is room. */
+static void
+server_client_input(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
 	char *line;
 	size_t n;
 
@@ -366,8 +403,13 @@ server_client_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	while (!c->closing &&
-	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+	while (!c->closing) {
+		if (server_client_throttled(c)) {
+			server_client_throttle(c);
+			return;
+		}
+		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) == NULL)
+			break;
 		if (n > KUIFD_MAX_LINE) {
 			free(line);
 			break;
@@ -381,6 +423,26 @@ server_client_read(struct bufferevent *bev, void *arg)
 		    "request lines are limited to 65536 bytes");
 		server_client_close(c);
 	}
+}
+
+static void
+server_client_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	server_client_input(arg);
+}
+
+/* The output drained: take the requests that waited, then read again. */
+static void
+server_client_unthrottle(struct client *c)
+{
+	if (!c->throttled || server_client_throttled(c))
+		return;
+	c->throttled = false;
+	log_debug("client %u: output drained, requests resumed", c->id);
+	server_client_input(c);
+	if (!c->throttled && !c->closing && !c->half_closed)
+		bufferevent_enable(c->bev, EV_READ);
 }
 
 /*
@@ -415,6 +477,7 @@ server_client_write(struct bufferevent *bev, void *arg)
 		return;
 	}
 	server_client_replay(c);
+	server_client_unthrottle(c);
 }
 
 static bool
@@ -694,13 +757,23 @@ server_create(struct event_base *base, struct bus *bus,
 	return srv;
 }
 
+/* The limits apply to the clients connected too. */
 void
 server_reconfigure(struct server *srv, const struct config *conf)
 {
+	struct client *c;
+
 	srv->max_clients = conf->max_clients;
 	srv->client_buffer = conf->client_buffer;
 	srv->client_timeout.tv_sec = (time_t)conf->client_timeout;
 	srv->client_timeout.tv_usec = 0;
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (c->closing)
+			continue;
+		bufferevent_setwatermark(c->bev, EV_WRITE,
+		    srv->client_buffer / 4, 0);
+		bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
+	}
 }
 
 void

@@ -6,10 +6,12 @@
  * blocking socket carries requests (resolve, emit).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <netlink/genl/ctrl.h>
@@ -20,6 +22,7 @@
 
 #define SRC_NETLINK_RCVBUF	(8 * 1024 * 1024)
 #define SRC_NETLINK_BATCH	256	/* datagrams per wakeup before yielding */
+#define SRC_NETLINK_REQ_MS	1000	/* longest wait for the kernel's answer */
 
 struct src_netlink {
 	struct event_base	*base;
@@ -156,8 +159,10 @@ src_netlink_decode(struct nlmsghdr *nlh, struct event *ev)
 		return -1;
 	name = tb[KUIF_A_EVENT];
 	pl = tb[KUIF_A_PAYLOAD];
-	if (!event_name_valid(nla_data(name), strnlen(nla_data(name),
-	    (size_t)nla_len(name))) ||
+	/* The policy checked the last byte is a NUL: it must be the only. */
+	if (nla_len(name) < 1 || strnlen(nla_data(name),
+	    (size_t)nla_len(name)) != (size_t)nla_len(name) - 1 ||
+	    !event_name_valid(nla_data(name), (size_t)nla_len(name) - 1) ||
 	    (pl != NULL && (size_t)nla_len(pl) > KUIF_PAYLOAD_MAX))
 		return -1;
 
@@ -315,12 +320,12 @@ void
 src_netlink_start(struct src_netlink *src)
 {
 	src_netlink_attach(src);
-	if (src->family < 0)
-		bus_kernel_absent(bus);
-	if (src->family < 0)
+	if (src->family < 0) {
+		bus_kernel_absent(src->bus);
 		log_lifecycle("source_waiting", "source netlink: family %s not "
 		    "present yet; waiting for the kuif module",
 		    KUIF_GENL_NAME);
+	}
 }
 
 void
@@ -337,17 +342,10 @@ src_netlink_free(struct src_netlink *src)
 	free(src);
 }
 
-/* The kernel's answer to a request: EMIT's kseq, or GET_STATS's last. */
-struct kernel_reply {
-	uint64_t	kseq;
-	bool		got;
-	bool		acked;
-};
-
 static int
 src_netlink_on_ack(struct nl_msg *msg, void *arg)
 {
-	struct kernel_reply *r = arg;
+	struct nl_reply *r = arg;
 
 	(void)msg;
 	r->acked = true;
@@ -357,28 +355,66 @@ src_netlink_on_ack(struct nl_msg *msg, void *arg)
 static int
 src_netlink_on_emit_reply(struct nl_msg *msg, void *arg)
 {
-	struct kernel_reply *r = arg;
+	struct nl_reply *r = arg;
 	struct nlattr *tb[KUIF_A_MAX + 1];
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KUIF_A_MAX,
 	    src_netlink_policy) == 0 && tb[KUIF_A_KSEQ] != NULL) {
-		r->kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
+		r->value = nla_get_u64(tb[KUIF_A_KSEQ]);
 		r->got = true;
 	}
 	return NL_OK;
 }
 
 /*
- * Sends msg (and frees it) on the request socket; on_reply fills r from
- * the reply. Returns 0, or a negative libnl error.
+ * Our own sequence check: libnl's expects the seq after the last answer
+ * it saw, so after one unanswered request every later one would fail.
+ * Answers to another request (one that timed out) are skipped.
  */
 static int
-src_netlink_round_trip(struct src_netlink *src, struct nl_msg *msg,
-    nl_recvmsg_msg_cb_t on_reply, struct kernel_reply *r)
+src_netlink_seq_check(struct nl_msg *msg, void *arg)
 {
-	struct nl_cb *cb;
-	int err;
+	struct nl_reply *r = arg;
 
+	return nlmsg_hdr(msg)->nlmsg_seq == r->seq ? NL_OK : NL_SKIP;
+}
+
+static long long
+src_netlink_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends msg (and frees it) on sk, a blocking request socket, and reads
+ * until the kernel acks it, for at most timeout_ms: the loop must not
+ * hang on a kernel that does not answer. on_reply fills r from the
+ * reply. Replies that came too late for an earlier request are
+ * discarded, whether queued before this one is sent or after.
+ * Returns 0, SRC_NETLINK_TIMEOUT, or another negative libnl error.
+ */
+int
+src_netlink_request(struct nl_sock *sk, struct nl_msg *msg,
+    int (*on_reply)(struct nl_msg *, void *), struct nl_reply *r,
+    int timeout_ms)
+{
+	struct pollfd pfd = { nl_socket_get_fd(sk), POLLIN, 0 };
+	struct timeval tv = { timeout_ms / 1000, timeout_ms % 1000 * 1000 };
+	long long deadline = src_netlink_now_ms() + timeout_ms, left;
+	char stale[256];
+	struct nl_cb *cb;
+	int err, n;
+
+	memset(r, 0, sizeof(*r));
+	while (recv(pfd.fd, stale, sizeof(stale), MSG_DONTWAIT) >= 0)
+		continue;
+	/* Should a multipart answer stop halfway, recvmsg gives up too. */
+	if (setsockopt(pfd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1)
+		log_warn("netlink: SO_RCVTIMEO");
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (cb == NULL) {
 		nlmsg_free(msg);
@@ -386,15 +422,36 @@ src_netlink_round_trip(struct src_netlink *src, struct nl_msg *msg,
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, src_netlink_on_ack, r);
-	err = nl_send_auto(src->req, msg);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, src_netlink_seq_check, r);
+	err = nl_send_auto(sk, msg);
+	r->seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	/* The reply and the ack arrive in separate reads. */
-	while (err >= 0 && !r->acked)
-		err = nl_recvmsgs(src->req, cb);
+	while (err >= 0 && !r->acked) {
+		if ((left = deadline - src_netlink_now_ms()) <= 0) {
+			err = SRC_NETLINK_TIMEOUT;
+			break;
+		}
+		n = poll(&pfd, 1, (int)left);
+		if (n == -1 && errno != EINTR) {
+			err = -NLE_FAILURE;
+			break;
+		}
+		if (n == 1)
+			err = nl_recvmsgs(sk, cb);
+	}
 	nl_cb_put(cb);
 	if (err < 0)
 		return err;
 	return r->got ? 0 : -NLE_MSG_TRUNC;
+}
+
+static const char *
+src_netlink_strerror(int err)
+{
+	if (err == SRC_NETLINK_TIMEOUT)
+		return "the kernel did not answer within 1 s";
+	return nl_geterror(err);
 }
 
 static int
@@ -403,14 +460,14 @@ src_netlink_on_stats_reply(struct nl_msg *msg, void *arg)
 	static struct nla_policy stats_policy[KUIF_STAT_MAX + 1] = {
 		[KUIF_STAT_EVENTS] = { .type = NLA_U64 },
 	};
-	struct kernel_reply *r = arg;
+	struct nl_reply *r = arg;
 	struct nlattr *tb[KUIF_A_MAX + 1], *st[KUIF_STAT_MAX + 1];
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KUIF_A_MAX, NULL) == 0 &&
 	    tb[KUIF_A_STATS] != NULL &&
 	    nla_parse_nested(st, KUIF_STAT_MAX, tb[KUIF_A_STATS],
 	    stats_policy) == 0 && st[KUIF_STAT_EVENTS] != NULL) {
-		r->kseq = nla_get_u64(st[KUIF_STAT_EVENTS]);
+		r->value = nla_get_u64(st[KUIF_STAT_EVENTS]);
 		r->got = true;
 	}
 	return NL_OK;
@@ -420,7 +477,7 @@ src_netlink_on_stats_reply(struct nl_msg *msg, void *arg)
 static int
 src_netlink_last_kseq(struct src_netlink *src, uint64_t *kseq)
 {
-	struct kernel_reply r = { 0, false, false };
+	struct nl_reply r;
 	struct nl_msg *msg;
 	int err;
 
@@ -431,12 +488,14 @@ src_netlink_last_kseq(struct src_netlink *src, uint64_t *kseq)
 		nlmsg_free(msg);
 		return -1;
 	}
-	err = src_netlink_round_trip(src, msg, src_netlink_on_stats_reply, &r);
+	err = src_netlink_request(src->req, msg, src_netlink_on_stats_reply,
+	    &r, SRC_NETLINK_REQ_MS);
 	if (err < 0) {
-		log_warnx("netlink: kernel statistics: %s", nl_geterror(err));
+		log_warnx("netlink: kernel statistics: %s",
+		    src_netlink_strerror(err));
 		return -1;
 	}
-	*kseq = r.kseq;
+	*kseq = r.value;
 	return 0;
 }
 
@@ -454,15 +513,15 @@ src_netlink_expect_last(struct src_netlink *src)
 }
 
 /*
- * KUIF_CMD_EMIT on the request socket. The kernel answers at once, so a
- * blocking round trip does not stall the loop. Returns 0 or a negative
- * libnl error.
+ * KUIF_CMD_EMIT on the request socket. The kernel answers at once; should
+ * it not, the loop waits SRC_NETLINK_REQ_MS at most. Returns 0 or a
+ * negative libnl error.
  */
 static int
 src_netlink_emit_request(struct src_netlink *src, const char *name,
     const void *payload, size_t len, uint64_t *kseq)
 {
-	struct kernel_reply r = { 0, false, false };
+	struct nl_reply r;
 	struct nl_msg *msg;
 	int err;
 
@@ -478,10 +537,11 @@ src_netlink_emit_request(struct src_netlink *src, const char *name,
 		nlmsg_free(msg);
 		return -NLE_NOMEM;
 	}
-	err = src_netlink_round_trip(src, msg, src_netlink_on_emit_reply, &r);
+	err = src_netlink_request(src->req, msg, src_netlink_on_emit_reply,
+	    &r, SRC_NETLINK_REQ_MS);
 	if (err < 0)
 		return err;
-	*kseq = r.kseq;
+	*kseq = r.value;
 	return 0;
 }
 
@@ -495,7 +555,7 @@ src_netlink_emit(const char *name, const void *payload, size_t len,
 	rc = src_netlink_emit_request(arg, name, payload, len, kseq);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", rc == -NLE_OBJ_NOTFOUND ?
-		    "the kuif module is not loaded" : nl_geterror(rc));
+		    "the kuif module is not loaded" : src_netlink_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -505,9 +565,18 @@ src_netlink_emit(const char *name, const void *payload, size_t len,
  * KUIF_CMD_REGISTER_SIGNAL for pid (0: unregister). Returns 0, or -1
  * (logged).
  */
+static int
+src_netlink_no_reply(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
 int
 src_netlink_register_signal(struct src_netlink *src, pid_t pid)
 {
+	struct nl_reply r;
 	struct nl_msg *msg;
 	int err;
 
@@ -525,11 +594,12 @@ src_netlink_register_signal(struct src_netlink *src, pid_t pid)
 		log_warnx("netlink: register signal: out of memory");
 		return -1;
 	}
-	/* Sends, frees msg and waits for the kernel's ack. */
-	err = nl_send_sync(src->req, msg);
-	if (err < 0) {
+	/* Only an ack answers: no reply is no error here. */
+	err = src_netlink_request(src->req, msg, src_netlink_no_reply, &r,
+	    SRC_NETLINK_REQ_MS);
+	if (err < 0 && !(err == -NLE_MSG_TRUNC && r.acked)) {
 		log_warnx("netlink: register signal for pid %d: %s", (int)pid,
-		    nl_geterror(err));
+		    src_netlink_strerror(err));
 		return -1;
 	}
 	return 0;

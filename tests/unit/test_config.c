@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <ini.h>
 
 #include "kuifd.h"
 
@@ -29,21 +30,103 @@ load(const char *text, struct config *conf)
 	return rc;
 }
 
+/* Every field of struct config: a new one must be added here. */
+static void
+assert_config_equal(const struct config *a, const struct config *b)
+{
+	size_t i;
+
+	assert_string_equal(a->socket_path, b->socket_path);
+	assert_int_equal(a->max_clients, b->max_clients);
+	assert_int_equal(a->client_buffer, b->client_buffer);
+	assert_int_equal(a->client_timeout, b->client_timeout);
+	assert_int_equal(a->history, b->history);
+	assert_int_equal(a->reorder_ms, b->reorder_ms);
+	assert_int_equal(a->journal.nsources, b->journal.nsources);
+	assert_int_equal(a->journal.nevents, b->journal.nevents);
+	for (i = 0; i < a->journal.nevents; i++)
+		assert_string_equal(a->journal.events[i], b->journal.events[i]);
+	assert_int_equal(a->ring, b->ring);
+	assert_int_equal(a->signal, b->signal);
+	assert_int_equal(a->inotify, b->inotify);
+	assert_int_equal(a->verbose, b->verbose);
+}
+
+static const char *const config_keys[][2] = {
+	{ "server", "socket" }, { "server", "max_clients" },
+	{ "server", "client_buffer" }, { "server", "client_timeout" },
+	{ "events", "history" }, { "events", "reorder_ms" },
+	{ "sources", "ring" }, { "sources", "signal" },
+	{ "sources", "inotify" }, { "journal", "events" },
+	{ "log", "verbose" },
+};
+#define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int
+count_keys(void *arg, const char *section, const char *key,
+    const char *value)
+{
+	unsigned int *seen = arg;
+	size_t i;
+
+	(void)value;
+	for (i = 0; i < NCONFIG_KEYS; i++) {
+		if (strcmp(section, config_keys[i][0]) == 0 &&
+		    strcmp(key, config_keys[i][1]) == 0)
+			seen[i]++;
+	}
+	return 1;
+}
+
+/* The shipped file shows every key once, each with its default. */
 static void
 test_config_shipped_file_is_the_defaults(void **state)
 {
 	struct config conf, def;
+	unsigned int seen[NCONFIG_KEYS] = { 0 };
+	size_t i;
 
 	(void)state;
 	config_defaults(&conf);
 	config_defaults(&def);
 	assert_int_equal(config_load("conf/kuifd.conf", &conf), 0);
-	assert_string_equal(conf.socket_path, def.socket_path);
-	assert_int_equal(conf.max_clients, def.max_clients);
-	assert_int_equal(conf.client_buffer, def.client_buffer);
-	assert_int_equal(conf.verbose, def.verbose);
+	assert_config_equal(&conf, &def);
+	assert_int_equal(ini_parse("conf/kuifd.conf", count_keys, seen), 0);
+	for (i = 0; i < NCONFIG_KEYS; i++) {
+		if (seen[i] != 1)
+			fail_msg("[%s] %s appears %u times in conf/kuifd.conf",
+			    config_keys[i][0], config_keys[i][1], seen[i]);
+	}
 	config_free(&conf);
 	config_free(&def);
+}
+
+/* Each key is read: a file setting all of them to other values. */
+static void
+test_config_every_key_is_read(void **state)
+{
+	struct config conf, def;
+
+	(void)state;
+	config_defaults(&conf);
+	assert_int_equal(load("[server]\nsocket = /tmp/y.sock\n"
+	    "max_clients = 7\nclient_buffer = 4096\nclient_timeout = 9\n"
+	    "[events]\nhistory = 16\nreorder_ms = 0\n"
+	    "[sources]\nring = no\nsignal = no\ninotify = no\n"
+	    "[journal]\nevents = a.* b\n[log]\nverbose = yes\n", &conf), 0);
+	memset(&def, 0, sizeof(def));
+	def.socket_path = (char *)"/tmp/y.sock";
+	def.max_clients = 7;
+	def.client_buffer = 4096;
+	def.client_timeout = 9;
+	def.history = 16;
+	def.reorder_ms = 0;
+	def.journal.events[0] = (char *)"a.*";
+	def.journal.events[1] = (char *)"b";
+	def.journal.nevents = 2;
+	def.verbose = 1;
+	assert_config_equal(&conf, &def);
+	config_free(&conf);
 }
 
 static void
@@ -109,6 +192,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_shipped_file_is_the_defaults),
+		cmocka_unit_test(test_config_every_key_is_read),
 		cmocka_unit_test(test_config_values_are_read),
 		cmocka_unit_test(test_config_bad_input_keeps_old),
 		cmocka_unit_test(test_config_missing_file_is_an_error),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -123,20 +124,46 @@ test_event_json_empty_payload(void **state)
 	free(line);
 }
 
+#define EVENT_JSON_HEAD "{\"type\":\"event\",\"seq\":7,\"kseq\":42," \
+	"\"time\":\"2026-11-28T22:15:34.123456789Z\",\"source\":\"netlink\"," \
+	"\"event\":\"chardev.write\",\"data\":{"
+
+/* A full payload, binary and as text escaped 6 to 1: the exact bytes. */
 static void
 test_event_json_max_payload(void **state)
 {
 	char big[KUIF_PAYLOAD_MAX];
+	char want[sizeof(EVENT_JSON_HEAD) + 6 * KUIF_PAYLOAD_MAX + 32];
 	struct event ev;
 	char *line;
+	size_t i, n, len;
 
 	(void)state;
 	memset(big, 0xfe, sizeof(big));
 	ev = sample(big, sizeof(big));
-	line = event_to_json(&ev, NULL);
+	line = event_to_json(&ev, &len);
 	assert_non_null(line);
-	assert_non_null(strstr(line, "\"payload_hex\":\"fefe"));
-	assert_true(strlen(line) > 2 * KUIF_PAYLOAD_MAX);
+	n = (size_t)snprintf(want, sizeof(want), "%s\"payload_hex\":\"",
+	    EVENT_JSON_HEAD);
+	for (i = 0; i < KUIF_PAYLOAD_MAX; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "fe");
+	snprintf(want + n, sizeof(want) - n, "\"}}\n");
+	assert_string_equal(line, want);
+	assert_int_equal(len, strlen(want));
+	free(line);
+
+	/* Valid UTF-8 of control characters: each one becomes \u00XX. */
+	memset(big, 0x1f, sizeof(big));
+	ev = sample(big, sizeof(big));
+	line = event_to_json(&ev, &len);
+	assert_non_null(line);
+	n = (size_t)snprintf(want, sizeof(want), "%s\"payload\":\"",
+	    EVENT_JSON_HEAD);
+	for (i = 0; i < KUIF_PAYLOAD_MAX; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "\\u001f");
+	snprintf(want + n, sizeof(want) - n, "\"}}\n");
+	assert_string_equal(line, want);
+	assert_int_equal(len, strlen(want));
 	free(line);
 }
 

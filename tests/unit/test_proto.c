@@ -197,6 +197,97 @@ test_records(void **state)
 	free(s);
 }
 
+/* The request the real helper (clients/upcall/kuif-upcall.c) sends. */
+static void
+test_request_upcall_hex_payload(void **state)
+{
+	char line[2 * KUIF_PAYLOAD_MAX + 256], hex[2 * KUIF_PAYLOAD_MAX + 3];
+	struct request req;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("{\"op\":\"upcall\",\"kseq\":5,"
+	    "\"time_ns\":77,\"event\":\"module.load\","
+	    "\"payload_hex\":\"00ff10a9\"}", &req, err), 0);
+	assert_int_equal(req.op, REQ_UPCALL);
+	assert_int_equal(req.kseq, 5);
+	assert_int_equal(req.time_ns, 77);
+	assert_string_equal(req.event, "module.load");
+	assert_int_equal(req.payload_len, 4);
+	assert_memory_equal(req.payload, "\x00\xff\x10\xa9", 4);
+	request_free(&req);
+
+	/* Empty: what the helper sends when KUIF_PAYLOAD_HEX is unset. */
+	assert_int_equal(parse("{\"op\":\"upcall\",\"kseq\":1,"
+	    "\"time_ns\":0,\"event\":\"a\",\"payload_hex\":\"\"}", &req,
+	    err), 0);
+	assert_int_equal(req.payload_len, 0);
+	request_free(&req);
+
+	/* A full payload, every byte value in turn. */
+	for (i = 0; i < KUIF_PAYLOAD_MAX; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned)(i & 0xff));
+	snprintf(line, sizeof(line), "{\"op\":\"upcall\",\"kseq\":2,"
+	    "\"time_ns\":3,\"event\":\"b\",\"payload_hex\":\"%s\"}", hex);
+	assert_int_equal(parse(line, &req, err), 0);
+	assert_int_equal(req.payload_len, KUIF_PAYLOAD_MAX);
+	for (i = 0; i < KUIF_PAYLOAD_MAX; i++)
+		assert_int_equal(req.payload[i], i & 0xff);
+	request_free(&req);
+
+	/* One byte more is refused. */
+	strcpy(hex + 2 * KUIF_PAYLOAD_MAX, "00");
+	snprintf(line, sizeof(line), "{\"op\":\"upcall\",\"kseq\":2,"
+	    "\"time_ns\":3,\"event\":\"b\",\"payload_hex\":\"%s\"}", hex);
+	refused(line, "at most 256 bytes");
+}
+
+static void
+test_request_upcall_bad_hex_is_refused(void **state)
+{
+	(void)state;
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\"abc\"}", "even number");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\"AB\"}", "only [0-9a-f]");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\"0g\"}", "only [0-9a-f]");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\" 0\"}", "only [0-9a-f]");
+	/* A NUL inside a string is refused by the JSON parser already. */
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\"00\\u0000a\"}",
+	    "not allowed");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":7}", "must be a string");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\"00\",\"payload\":\"x\"}",
+	    "not both");
+	refused("{\"op\":\"upcall\",\"kseq\":0,\"time_ns\":0,"
+	    "\"event\":\"a\",\"payload_hex\":\"00\"}", "kseq must be positive");
+	refused("{\"op\":\"upcall\",\"kseq\":-1,\"time_ns\":0,"
+	    "\"event\":\"a\"}", "kseq must be a non-negative integer");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"event\":\"a\"}",
+	    "time_ns must be");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"event\":\"A\",\"payload_hex\":\"00\"}", "event name must");
+	refused("{\"op\":\"upcall\",\"kseq\":1,\"time_ns\":0,"
+	    "\"payload_hex\":\"00\"}", "upcall needs \"event\"");
+}
+
+static void
+test_records_history_reset(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = proto_lost(0, 0, "history_reset", NULL);
+	assert_string_equal(s, "{\"type\":\"lost\",\"count\":0,"
+	    "\"reason\":\"history_reset\"}\n");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -209,6 +300,9 @@ main(void)
 		cmocka_unit_test(test_request_malformed_is_refused),
 		cmocka_unit_test(test_request_too_many_patterns),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_request_upcall_hex_payload),
+		cmocka_unit_test(test_request_upcall_bad_hex_is_refused),
+		cmocka_unit_test(test_records_history_reset),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
