@@ -283,7 +283,8 @@ check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl \
 	$(FUZZ_TARGETS)
 	./scripts/check.sh $(KVERS:%=--kernel %)
 
-unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl $(FUZZ_TARGETS)
+unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl $(FUZZ_TARGETS) \
+	$(LIBKUIF_EXAMPLES)
 	./scripts/check.sh --unit-only
 
 vm: all

@@ -2,7 +2,7 @@
 /*
  * libkuif in a plain poll() loop, next to the caller's own descriptors
  * (here standard input: typing "q" quits). Prints COUNT records, then
- * exits. Survives kuifd restarts: kuif_fd() stays the same descriptor.
+ * exits (end of input does not). Survives kuifd restarts: kuif_fd() stays the same descriptor.
  *
  *	libkuif-poll [SOCKET [COUNT [EVENT-GLOB]]]
  */
@@ -40,7 +40,7 @@ main(int argc, char **argv)
 	struct kuif_client *c;
 	struct pollfd pfd[2];
 	json_t *rec;
-	int rc;
+	int rc = 0;
 
 	c = kuif_connect(argc > 1 ? argv[1] : NULL);
 	if (c == NULL) {
@@ -62,8 +62,9 @@ main(int argc, char **argv)
 		if (pfd[1].revents != 0) {
 			char line[16];
 
-			if (fgets(line, sizeof(line), stdin) == NULL ||
-			    line[0] == 'q')
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				pfd[1].fd = -1;	/* end of input: stop watching */
+			else if (line[0] == 'q')
 				break;
 		}
 		/* Everything the library has, until it would block. */
