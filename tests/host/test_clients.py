@@ -378,6 +378,77 @@ def test_monitor_reconnect_limit():
     assert took < 3, f"gave up after {took:.1f} s"
 
 
+# ---- completion -------------------------------------------------------
+
+BASH_COMPLETE = r"""
+source /usr/share/bash-completion/bash_completion
+source clients/completion/kuifctl
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+_kuifctl
+printf '%s\n' "${COMPREPLY[@]}"
+"""
+
+# What an interactive zsh offers for WORDS<TAB>, with compadd wrapped.
+ZSH_COMPLETE = r"""
+zmodload zsh/zpty || exit 3
+out=$1; shift
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($PWD/clients/completion \$fpath); autoload -U compinit; compinit -u -D; echo R\$((1+1))"
+zpty -r z line '*R2*'
+zpty -w z "compadd () { builtin compadd -O __h \"\$@\"; print -rl -- \$__h >> $out; builtin compadd \"\$@\" }; bindkey '^I' complete-word; echo R\$((2+1))"
+zpty -r z line '*R3*'
+zpty -n -w z "$*"$'\t'
+for i in {1..50}; do
+    [[ -s $out ]] && break
+    zpty -r -t z chunk; sleep 0.1
+done
+sleep 0.3
+zpty -d z
+"""
+
+
+def complete(shell, *words):
+    if shell == "bash":
+        r = subprocess.run(["bash", "-c", BASH_COMPLETE, "bash"] + list(words),
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 0, r.stderr
+        return set(r.stdout.split())
+    d = tempfile.mkdtemp(prefix="zsh-complete-")
+    out = os.path.join(d, "out")
+    r = subprocess.run(["zsh", "-f", "-c", ZSH_COMPLETE, "zsh", out,
+                        " ".join(words)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    try:
+        with open(out) as f:
+            return set(f.read().split())
+    except FileNotFoundError:
+        return set()
+
+
+@test
+def test_bash_completion():
+    assert {"monitor", "stats", "status", "ping", "emit", "help"} <= \
+        complete("bash", "kuifctl", "")
+    assert complete("bash", "kuifctl", "monitor", "--ou") == {"--output"}
+    assert complete("bash", "kuifctl", "monitor", "-o", "") == \
+        {"short", "json", "json-seq", "cat"}
+    assert complete("bash", "kuifctl", "stats", "-o", "") == \
+        {"short", "json", "json-seq"}
+    assert "--reconnect-limit" in complete("bash", "kuifctl", "monitor", "--r")
+
+
+@test
+def test_zsh_completion():
+    assert {"monitor", "stats", "status", "ping", "emit", "help"} <= \
+        complete("zsh", "kuifctl", "")
+    assert complete("zsh", "kuifctl", "monitor", "--ou") == {"--output"}, \
+        complete("zsh", "kuifctl", "monitor", "--ou")
+    assert complete("zsh", "kuifctl", "monitor", "-o", "") >= \
+        {"short", "json", "json-seq", "cat"}
+    assert "cat" not in complete("zsh", "kuifctl", "stats", "-o", "")
+
 failed = RESULTS.count("FAIL")
 print(f"client tests: {len(RESULTS) - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
