@@ -15,7 +15,6 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,11 +308,12 @@ close_socket(struct kuif_client *c)
 }
 
 /*
- * A new socket, connected (blocking: the caller waits, as kuif_connect
- * does; else the attempt fails with EAGAIN when kuifd's backlog is full).
+ * A new socket, connected. Connecting to a Unix socket whose backlog is
+ * full fails with EAGAIN (O_NONBLOCK) instead of waiting; until deadline
+ * (absolute ms, 0 for one attempt) it is tried again every 10 ms.
  */
 static int
-open_socket(struct kuif_client *c, bool blocking)
+open_socket(struct kuif_client *c, long long deadline)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_un sun;
@@ -324,22 +324,23 @@ open_socket(struct kuif_client *c, bool blocking)
 	if (strlen(c->path) >= sizeof(sun.sun_path))
 		return fail(c, ENAMETOOLONG, "socket path too long");
 	strcpy(sun.sun_path, c->path);
-	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    (blocking ? 0 : SOCK_NONBLOCK), 0);
+	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->sock == -1)
 		return fail(c, errno, "socket: %s", strerror(errno));
-	if (connect(c->sock, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	while (connect(c->sock, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		rc = errno;
+		if (rc == EINTR || (rc == EAGAIN && deadline > 0 &&
+		    now_ms() < deadline)) {
+			if (rc == EAGAIN)
+				usleep(10 * 1000);
+			continue;
+		}
 		close(c->sock);
 		c->sock = -1;
+		if (rc == EAGAIN)
+			return fail(c, rc, "connect %s: kuifd is not accepting "
+			    "connections (backlog full)", c->path);
 		return fail(c, rc, "connect %s: %s", c->path, strerror(rc));
-	}
-	if (blocking && fcntl(c->sock, F_SETFL,
-	    fcntl(c->sock, F_GETFL) | O_NONBLOCK) == -1) {
-		rc = errno;
-		close(c->sock);
-		c->sock = -1;
-		return fail(c, rc, "fcntl: %s", strerror(rc));
 	}
 	ev.data.fd = c->sock;
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sock, &ev) == -1) {
@@ -520,7 +521,7 @@ step(struct kuif_client *c, json_t **rec)
 				arm_timer(c, c->next_try);
 				return 0;
 			}
-			if (open_socket(c, false) == -1) {
+			if (open_socket(c, 0) == -1) {
 				retry_later(c);
 				if (c->gave_up) {
 					errno = ECONNRESET;
@@ -621,6 +622,7 @@ kuif_connect(const char *path)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct kuif_client *c = calloc(1, sizeof(*c));
+	long long deadline;
 	json_t *hello;
 	int err, rc;
 
@@ -652,11 +654,12 @@ kuif_connect(const char *path)
 		err = errno;
 		goto bad;
 	}
-	if (open_socket(c, true) == -1) {
+	deadline = now_ms() + KUIF_GREETING_MS;
+	if (open_socket(c, deadline) == -1) {
 		err = errno;
 		goto bad;
 	}
-	rc = read_line(c, &hello, now_ms() + KUIF_GREETING_MS);
+	rc = read_line(c, &hello, deadline);
 	if (rc != 1) {
 		err = rc == 0 ? ETIMEDOUT : errno == ECONNRESET ? EPROTO : errno;
 		goto bad;
