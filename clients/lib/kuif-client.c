@@ -448,6 +448,7 @@ resume(struct kuif_client *c)
 
 	if (c->subscription == NULL) {
 		c->state = KUIF_UP;
+		arm_timer(c, 0);
 		return 0;
 	}
 	c->restarted = server_seq < c->resume_seq;

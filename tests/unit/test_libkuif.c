@@ -95,6 +95,7 @@ struct greeter {
 	int		 fd;
 	int		 seq;
 	bool		 greeted;
+	bool		 started, joined;
 	/* then, if subscribe: answer it, followed by `replay` in one write */
 	bool		 subscribe;
 	const char	*replay;
@@ -130,13 +131,42 @@ static void
 greet_start(struct greeter *g)
 {
 	assert_int_equal(pthread_create(&g->thread, NULL, greet, g), 0);
+	g->started = true;
+	g->joined = false;
 }
 
 static void
 greet_join(struct greeter *g)
 {
 	pthread_join(g->thread, NULL);
+	g->joined = true;
 	assert_true(g->fd >= 0);
+}
+
+/*
+ * The greeters live outside the tests' stack frames, so that a failed test
+ * (cmocka longjmps out of it) cannot leave a thread writing into a dead
+ * frame; teardown wakes and joins whatever is left.
+ */
+static struct greeter greeters[4];
+static int ngreeters;
+
+/* kuifd closes this connection. */
+static void
+hang_up(struct greeter *g)
+{
+	shutdown(g->fd, SHUT_RDWR);
+}
+
+static struct greeter *
+greeter(int seq)
+{
+	struct greeter *g = &greeters[ngreeters++];
+
+	memset(g, 0, sizeof(*g));
+	g->fd = -1;
+	g->seq = seq;
+	return g;
 }
 
 static struct kuif_client *
@@ -166,18 +196,34 @@ connect_subscribed(struct greeter *g)
 static int
 setup(void **state)
 {
+	static int n;
+
 	(void)state;
-	snprintf(sock_path, sizeof(sock_path), "/tmp/test_libkuif.%d.sock",
-	    (int)getpid());
+	snprintf(sock_path, sizeof(sock_path), "/tmp/test_libkuif.%d.%d.sock",
+	    (int)getpid(), n++);
 	listen_at_path();
+	ngreeters = 0;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
+	int i;
+
 	(void)state;
-	stop_listening();
+	if (listener != -1)
+		shutdown(listener, SHUT_RDWR);	/* wakes a thread in accept */
+	for (i = 0; i < ngreeters; i++) {
+		if (greeters[i].fd >= 0)
+			shutdown(greeters[i].fd, SHUT_RDWR);
+		if (greeters[i].started && !greeters[i].joined)
+			pthread_join(greeters[i].thread, NULL);
+		if (greeters[i].fd >= 0)
+			close(greeters[i].fd);
+	}
+	if (listener != -1)
+		stop_listening();
 	return 0;
 }
 
@@ -196,12 +242,12 @@ readable(int fd, int timeout_ms)
 static void
 test_readable_fd_then_next_zero_reads(void **state)
 {
-	struct greeter g = { .seq = 0 };
-	struct kuif_client *c = connect_fake(&g);
+	struct greeter *g = greeter(0);
+	struct kuif_client *c = connect_fake(g);
 	json_t *rec;
 
 	(void)state;
-	put(g.fd, EVENT(1));
+	put(g->fd, EVENT(1));
 	assert_true(readable(kuif_fd(c), 2000));
 	assert_int_equal(kuif_next(c, &rec, 0), 1);
 	assert_int_equal(json_integer_value(json_object_get(rec, "seq")), 1);
@@ -210,7 +256,6 @@ test_readable_fd_then_next_zero_reads(void **state)
 	assert_int_equal(kuif_next(c, &rec, 0), 0);
 	assert_int_equal(errno, EAGAIN);
 	assert_false(readable(kuif_fd(c), 100));
-	close(g.fd);
 	kuif_close(c);
 }
 
@@ -222,13 +267,13 @@ test_readable_fd_then_next_zero_reads(void **state)
 static void
 test_records_read_together_each_wake_poll(void **state)
 {
-	struct greeter g = { .seq = 0 };
-	struct kuif_client *c = connect_fake(&g);
+	struct greeter *g = greeter(0);
+	struct kuif_client *c = connect_fake(g);
 	int got = 0, i;
 	json_t *rec;
 
 	(void)state;
-	put(g.fd, EVENT(1) EVENT(2) EVENT(3) EVENT(4) EVENT(5) EVENT(6));
+	put(g->fd, EVENT(1) EVENT(2) EVENT(3) EVENT(4) EVENT(5) EVENT(6));
 	for (i = 0; i < 50 && readable(kuif_fd(c), 300); i++) {
 		if (kuif_next(c, &rec, 100) == 1) {
 			got++;
@@ -238,7 +283,6 @@ test_records_read_together_each_wake_poll(void **state)
 		}
 	}
 	assert_int_equal(got, 6);
-	close(g.fd);
 	kuif_close(c);
 }
 
@@ -246,16 +290,16 @@ test_records_read_together_each_wake_poll(void **state)
 static void
 test_replay_during_subscribe_wakes_poll(void **state)
 {
-	struct greeter g = { .seq = 3 };
-	struct kuif_client *c = connect_subscribed(&g);
+	struct greeter *g = greeter(3);
+	struct kuif_client *c = connect_subscribed(g);
 	int got = 0, i;
 	json_t *rec;
 
 	(void)state;
-	g.replay = EVENT(1) EVENT(2) EVENT(3);
+	g->replay = EVENT(1) EVENT(2) EVENT(3);
 	assert_int_equal(kuif_subscribe(c, NULL, NULL, 0), 0);
-	greet_join(&g);
-	assert_int_equal(g.since, 0);
+	greet_join(g);
+	assert_int_equal(g->since, 0);
 	for (i = 0; i < 50 && readable(kuif_fd(c), 300); i++) {
 		if (kuif_pending(c) == 0)
 			continue;
@@ -265,7 +309,6 @@ test_replay_during_subscribe_wakes_poll(void **state)
 	}
 	assert_int_equal(got, 3);
 	assert_int_equal(kuif_pending(c), 0);
-	close(g.fd);
 	kuif_close(c);
 }
 
@@ -278,19 +321,19 @@ test_replay_during_subscribe_wakes_poll(void **state)
 static void
 test_reconnect_never_blocks_and_fd_stays(void **state)
 {
-	struct greeter g = { .seq = 0 }, g2 = { .seq = 9 };
+	struct greeter *g = greeter(0), *g2 = greeter(9);
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	struct kuif_client *c;
 	long long t, worst = 0, until;
-	int fd, ep, rc, got = 0;
+	int fd, ep, rc, got = 0, calls = 0;
 	json_t *rec;
 
 	(void)state;
-	c = connect_subscribed(&g);
-	g.replay = EVENT(7);
+	c = connect_subscribed(g);
+	g->replay = EVENT(7);
 	kuif_set_reconnect(c, true);
 	assert_int_equal(kuif_subscribe(c, NULL, NULL, -1), 0);
-	greet_join(&g);
+	greet_join(g);
 	assert_int_equal(kuif_next(c, &rec, 1000), 1);
 	json_decref(rec);
 	fd = kuif_fd(c);
@@ -298,26 +341,33 @@ test_reconnect_never_blocks_and_fd_stays(void **state)
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 
 	/* kuifd stops: the socket closes and the path disappears. */
-	close(g.fd);
+	hang_up(g);
 	stop_listening();
 	until = now_ms() + 600;
 	while (now_ms() < until) {
 		t = now_ms();
 		rc = kuif_next(c, &rec, 5);
 		t = now_ms() - t;
+		calls++;
 		worst = t > worst ? t : worst;
 		assert_int_equal(rc, 0);
 		assert_false(kuif_connected(c));
 	}
-	print_message("# worst kuif_next(5 ms) while kuifd was away: %lld ms\n",
-	    worst);
-	assert_true(worst < 50);
+	print_message("# kuif_next(5 ms) while kuifd was away: %d calls in "
+	    "600 ms, worst %lld ms\n", calls, worst);
+	/*
+	 * The old library slept 200 ms per attempt, 10 s in all. Here each
+	 * call is a socket() and a connect(); the bound leaves room for a
+	 * loaded machine.
+	 */
+	assert_true(worst < 500);
+	assert_true(calls >= 10);
 
 	/* kuifd is back; the caller only waits on its epoll. */
 	listen_at_path();
-	g2.subscribe = true;
-	g2.replay = EVENT(10);
-	greet_start(&g2);
+	g2->subscribe = true;
+	g2->replay = EVENT(10);
+	greet_start(g2);
 	until = now_ms() + 5000;
 	while (got == 0 && now_ms() < until) {
 		if (epoll_wait(ep, &out, 1, 200) != 1)
@@ -330,13 +380,12 @@ test_reconnect_never_blocks_and_fd_stays(void **state)
 		}
 		assert_int_equal(rc, 0);
 	}
-	greet_join(&g2);
+	greet_join(g2);
 	assert_int_equal(got, 1);
-	assert_int_equal(g2.since, 7);		/* resumed after seq 7 */
+	assert_int_equal(g2->since, 7);		/* resumed after seq 7 */
 	assert_int_equal(kuif_fd(c), fd);
 	assert_true(kuif_connected(c));
 	close(ep);
-	close(g2.fd);
 	kuif_close(c);
 }
 
@@ -344,22 +393,22 @@ test_reconnect_never_blocks_and_fd_stays(void **state)
 static void
 test_reconnect_to_restarted_server_reports_loss(void **state)
 {
-	struct greeter g = { .seq = 0 }, g2 = { .seq = 1 };
+	struct greeter *g = greeter(0), *g2 = greeter(1);
 	struct kuif_client *c;
 	json_t *rec;
 
 	(void)state;
-	c = connect_subscribed(&g);
-	g.replay = EVENT(5);
+	c = connect_subscribed(g);
+	g->replay = EVENT(5);
 	kuif_set_reconnect(c, true);
 	assert_int_equal(kuif_subscribe(c, NULL, NULL, -1), 0);
-	greet_join(&g);
+	greet_join(g);
 	assert_int_equal(kuif_next(c, &rec, 1000), 1);
 	json_decref(rec);
-	g2.subscribe = true;
-	g2.replay = EVENT(2);
-	greet_start(&g2);
-	close(g.fd);
+	g2->subscribe = true;
+	g2->replay = EVENT(2);
+	greet_start(g2);
+	hang_up(g);
 	assert_int_equal(kuif_next(c, &rec, 5000), 1);
 	assert_string_equal(json_string_value(json_object_get(rec, "reason")),
 	    "server_restarted");
@@ -367,9 +416,8 @@ test_reconnect_to_restarted_server_reports_loss(void **state)
 	assert_int_equal(kuif_next(c, &rec, 5000), 1);
 	assert_int_equal(json_integer_value(json_object_get(rec, "seq")), 2);
 	json_decref(rec);
-	greet_join(&g2);
-	assert_int_equal(g2.since, -1);
-	close(g2.fd);
+	greet_join(g2);
+	assert_int_equal(g2->since, -1);
 	kuif_close(c);
 }
 
@@ -377,8 +425,8 @@ test_reconnect_to_restarted_server_reports_loss(void **state)
 static void
 test_timeouts_are_honoured(void **state)
 {
-	struct greeter g = { .seq = 0 };
-	struct kuif_client *c = connect_fake(&g);
+	struct greeter *g = greeter(0);
+	struct kuif_client *c = connect_fake(g);
 	long long t;
 	json_t *rec;
 
@@ -386,14 +434,13 @@ test_timeouts_are_honoured(void **state)
 	t = now_ms();
 	assert_int_equal(kuif_next(c, &rec, 150), 0);
 	t = now_ms() - t;
-	assert_true(t >= 149 && t < 400);
+	assert_true(t >= 149 && t < 1000);
 	t = now_ms();
 	assert_int_equal(kuif_request(c, json_pack("{s:s}", "op", "ping"),
 	    "pong", NULL, 150), -1);
 	assert_int_equal(errno, ETIMEDOUT);
 	t = now_ms() - t;
-	assert_true(t >= 149 && t < 400);
-	close(g.fd);
+	assert_true(t >= 149 && t < 1000);
 	kuif_close(c);
 }
 
@@ -401,12 +448,12 @@ test_timeouts_are_honoured(void **state)
 static void
 test_no_reconnect_fails_with_econnreset(void **state)
 {
-	struct greeter g = { .seq = 0 };
-	struct kuif_client *c = connect_fake(&g);
+	struct greeter *g = greeter(0);
+	struct kuif_client *c = connect_fake(g);
 	json_t *rec;
 
 	(void)state;
-	close(g.fd);
+	hang_up(g);
 	assert_int_equal(kuif_next(c, &rec, 1000), -1);
 	assert_int_equal(errno, ECONNRESET);
 	assert_int_equal(kuif_next(c, &rec, 0), -1);
@@ -418,38 +465,37 @@ test_no_reconnect_fails_with_econnreset(void **state)
 static void
 test_reconnect_limit(void **state)
 {
-	struct greeter g = { .seq = 0 };
-	struct kuif_client *c = connect_fake(&g);
+	struct greeter *g = greeter(0);
+	struct kuif_client *c = connect_fake(g);
 	long long t = now_ms();
 	json_t *rec;
 
 	(void)state;
 	kuif_set_reconnect(c, true);
 	kuif_set_reconnect_limit(c, 300);
-	close(g.fd);
+	hang_up(g);
 	stop_listening();
 	assert_int_equal(kuif_next(c, &rec, 5000), -1);
 	assert_int_equal(errno, ECONNRESET);
 	t = now_ms() - t;
-	assert_true(t >= 290 && t < 1500);
+	assert_true(t >= 290 && t < 3000);
 	assert_non_null(strstr(kuif_error(c), "gave up"));
 	kuif_close(c);
-	listen_at_path();
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_readable_fd_then_next_zero_reads),
-		cmocka_unit_test(test_records_read_together_each_wake_poll),
-		cmocka_unit_test(test_replay_during_subscribe_wakes_poll),
-		cmocka_unit_test(test_reconnect_never_blocks_and_fd_stays),
-		cmocka_unit_test(test_reconnect_to_restarted_server_reports_loss),
-		cmocka_unit_test(test_timeouts_are_honoured),
-		cmocka_unit_test(test_no_reconnect_fails_with_econnreset),
-		cmocka_unit_test(test_reconnect_limit),
+		cmocka_unit_test_setup_teardown(test_readable_fd_then_next_zero_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_read_together_each_wake_poll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_during_subscribe_wakes_poll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_never_blocks_and_fd_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_to_restarted_server_reports_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeouts_are_honoured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_reconnect_fails_with_econnreset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_limit, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
