@@ -80,7 +80,8 @@ static const struct command commands[] = {
 	{ "ping", CMD_PING, 0, 0, "ping [-o short|json]",
 	  "Check that kuifd answers, and print the round-trip time.\n" },
 	{ "emit", CMD_EMIT, 1, 2, "emit [--] EVENT [PAYLOAD]",
-	  "Have the kernel emit an event through kuifd.\n" },
+	  "Have the kernel emit an event through kuifd; prints kuifd's reply,\n"
+	  "{\"type\":\"emitted\",\"kseq\":N}.\n" },
 	{ "help", CMD_HELP, 0, 1, "help [COMMAND]",
 	  "Print help, for one command or all.\n" },
 };
@@ -476,14 +477,8 @@ cmd_emit(char **args, int nargs)
 
 	request_or_die(c, json_pack("{s:s, s:s, s:s}", "op", "emit", "event",
 	    args[0], "payload", nargs == 2 ? args[1] : ""), "emitted", &reply);
-	if (o.output == OUT_SHORT) {
-		fputs("emitted ", stdout);
-		put_escaped(args[0]);
-		printf(" as kseq %lld\n", (long long)json_integer_value(
-		    json_object_get(reply, "kseq")));
-	}
-	else
-		print_json(reply, o.output);
+	/* The reply as it came, {"type":"emitted","kseq":N}, for scripts. */
+	print_json(reply, OUT_JSON);
 	json_decref(reply);
 	kuif_close(c);
 	return 0;
