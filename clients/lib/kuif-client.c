@@ -387,7 +387,8 @@ connection_lost(struct kuif_client *c)
 	close_socket(c);
 	c->state = KUIF_DOWN;
 	c->next_try = now_ms();
-	arm_timer(c, 0);
+	/* A first attempt is due now: the caller's fd says so. */
+	arm_timer(c, c->reconnect ? c->next_try : 0);
 	if (!c->reconnect)
 		fail(c, ECONNRESET, "%s", why);
 }

@@ -461,6 +461,36 @@ test_no_reconnect_fails_with_econnreset(void **state)
 	kuif_close(c);
 }
 
+/*
+ * The connection is found lost by kuif_request: the caller, who calls
+ * kuif_next only when the fd is readable, is woken for the reconnection.
+ */
+static void
+test_loss_seen_by_request_wakes_the_fd(void **state)
+{
+	struct greeter *g = greeter(0), *g2 = greeter(4);
+	struct kuif_client *c = connect_fake(g);
+	json_t *rec;
+	int i, rc = 0;
+
+	(void)state;
+	kuif_set_reconnect(c, true);
+	hang_up(g);
+	assert_int_equal(kuif_request(c, json_pack("{s:s}", "op", "ping"),
+	    "pong", NULL, 1000), -1);
+	assert_false(kuif_connected(c));
+	greet_start(g2);
+	for (i = 0; i < 50 && !kuif_connected(c); i++) {
+		if (!readable(kuif_fd(c), 100))
+			continue;
+		rc = kuif_next(c, &rec, 0);
+		assert_int_equal(rc, 0);
+	}
+	assert_true(kuif_connected(c));
+	greet_join(g2);
+	kuif_close(c);
+}
+
 /* Reconnection gives up after its limit, with ECONNRESET. */
 static void
 test_reconnect_limit(void **state)
@@ -495,6 +525,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeouts_are_honoured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_reconnect_fails_with_econnreset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loss_seen_by_request_wakes_the_fd,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
