@@ -18,6 +18,7 @@ INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/kuif
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR	?= $(PREFIX)/share/zsh/vendor-completions
 SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
@@ -63,7 +64,7 @@ BENCH_PROGS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
 	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc \
-	$(BUILD)/kfuzz $(BENCH_PROGS)
+	$(BUILD)/kfuzz $(BENCH_PROGS) $(LIBKUIF_EXAMPLES)
 
 modules: $(MODULES)
 
@@ -88,13 +89,32 @@ $(BUILD)/asan/kuifctl: clients/kuifctl/kuifctl.c clients/lib/kuif-client.c \
 		clients/lib/kuif-client.c $(LDLIBS_CTL)
 
 # libkuif: shared and static, and kuifctl linked against it.
+# Only the symbols in libkuif.map are exported (check: nm -D --defined-only).
 $(BUILD)/lib/kuif-client.o: clients/lib/kuif-client.c clients/lib/kuif-client.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
 
-$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION): $(BUILD)/lib/kuif-client.o
+$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION): $(BUILD)/lib/kuif-client.o clients/lib/libkuif.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkuif.so.$(LIBKUIF_SOVERSION) \
-		-o $@ $^ $(LDLIBS_CTL)
+		-Wl,--version-script=clients/lib/libkuif.map \
+		-o $@ $(BUILD)/lib/kuif-client.o $(LDLIBS_CTL)
+
+# libkuif in other event loops (docs/libkuif.md), linked against the shared
+# library; run by tests/host/test_clients.py.
+LIBKUIF_EXAMPLES := $(patsubst docs/examples/%.c,$(BUILD)/docs-examples/%,\
+		   $(wildcard docs/examples/libkuif-*.c))
+$(BUILD)/docs-examples/%: docs/examples/%.c clients/lib/kuif-client.h \
+		$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) \
+		-Wl,-rpath,'$$ORIGIN/..' $(LDLIBS_DAEMON)
+
+# libkuif's own tests (cmocka, a fake kuifd in the test), with sanitizers.
+$(BUILD)/tests/test_libkuif: tests/unit/test_libkuif.c clients/lib/kuif-client.c \
+		clients/lib/kuif-client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ tests/unit/test_libkuif.c \
+		clients/lib/kuif-client.c $(LDLIBS_CTL) -lcmocka
 
 $(BUILD)/libkuif.a: $(BUILD)/lib/kuif-client.o
 	$(AR) rcs $@ $^
@@ -201,6 +221,11 @@ docs/man/kuif.4 $(MANDIR)/man4/kuif.4 0644
 docs/protocol.md $(DOCDIR)/protocol.md 0644
 docs/examples/kuif-monitor.py $(DOCDIR)/examples/kuif-monitor.py 0644
 clients/completion/kuifctl $(BASHCOMPDIR)/kuifctl 0644
+clients/completion/_kuifctl $(ZSHCOMPDIR)/_kuifctl 0644
+docs/libkuif.md $(DOCDIR)/libkuif.md 0644
+docs/examples/libkuif-poll.c $(DOCDIR)/examples/libkuif-poll.c 0644
+docs/examples/libkuif-libevent.c $(DOCDIR)/examples/libkuif-libevent.c 0644
+docs/examples/libkuif-sdevent.c $(DOCDIR)/examples/libkuif-sdevent.c 0644
 endef
 export INSTALL_LIST
 
@@ -261,7 +286,8 @@ check-run: all $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl \
 	$(FUZZ_TARGETS)
 	./scripts/check.sh $(KVERS:%=--kernel %)
 
-unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl $(FUZZ_TARGETS)
+unit: $(UNIT_TESTS) $(BUILD)/asan/kuifd $(BUILD)/asan/kuifctl $(FUZZ_TARGETS) \
+	$(LIBKUIF_EXAMPLES)
 	./scripts/check.sh --unit-only
 
 vm: all

@@ -56,6 +56,14 @@ if [ -x build/asan/kuifd ]; then
 		esac
 	done < <(python3 tests/host/test_kuifd.py build/asan/kuifd build/kuifd 2>build/host-tests.log)
 	[ -s build/host-tests.log ] && sed 's/^/    /' build/host-tests.log | tail -n 40
+	# kuifctl, libkuif and its examples against the same kuifd.
+	while read -r verdict name rest; do
+		case "$verdict" in
+		PASS) pass "host.clients.$name" ;;
+		FAIL) fail "host.clients.$name" "$rest" ;;
+		esac
+	done < <(python3 tests/host/test_clients.py build/asan/kuifd build 2>build/client-tests.log)
+	[ -s build/client-tests.log ] && sed 's/^/    /' build/client-tests.log | tail -n 40
 else
 	fail host.built "build/asan/kuifd is missing (make check builds it)"
 fi

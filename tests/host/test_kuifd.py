@@ -1013,7 +1013,7 @@ def test_kuifctl_stats_ping_emit():
     assert r.returncode == 0 and json.loads(r.stdout)["type"] == "stats", r
     r = kuifctl(k, "stats")
     assert r.returncode == 0 and "bus.published" in r.stdout, r
-    r = kuifctl(k, "ping")
+    r = kuifctl(k, "ping", "-o", "json")
     assert r.returncode == 0 and '"type":"pong"' in r.stdout, r
     r = kuifctl(k, "emit", "user.x", "p")
     assert r.returncode == 1 and "emit_failed" in r.stderr, r
