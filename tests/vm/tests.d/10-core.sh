@@ -84,8 +84,10 @@ t_socket_mode_and_group() {
 
 t_client_ping() {
 	local out
-	out=$(kuifctl ping) || return 1
+	out=$(kuifctl ping -o json) || return 1
 	echo "$out" | grep -q '"type":"pong"' || { echo "got: $out"; return 1; }
+	out=$(kuifctl ping) || return 1
+	echo "$out" | grep -qE '^pong from kuifd .*: time=[0-9.]+ ms$' || { echo "got: $out"; return 1; }
 }
 
 t_client_hello_line() {
