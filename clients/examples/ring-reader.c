@@ -3,8 +3,8 @@
  * ring-reader: drain the mmap ring of /dev/kuif, the fastest way to hear
  * the kernel. Prints "kseq name payload" per record.
  *
- *   ring-reader [--count N] [--timeout S] [--quiet] [--stats]
- *               [--set-consumer POS] [--scribble S]
+ *   ring-reader [--count N] [--timeout S] [--quiet] [--event NAME]
+ *               [--stats] [--set-consumer POS] [--scribble S]
  *
  * Two maps, as the UAPI header says: the consumer page read-write, the
  * producer page and the records read-only. --stats maps all of it
@@ -12,8 +12,9 @@
  *
  * --set-consumer writes a (possibly bogus) consumer position and exits:
  * the kernel must notice and recover. --scribble writes garbage consumer
- * positions in a loop for S seconds, as a hostile reader would. Exits 1 if
- * --count records did not come before the timeout.
+ * positions in a loop for S seconds, as a hostile reader would. --event
+ * prints and counts only the events of that name. Exits 1 if --count
+ * records did not come before the timeout.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -99,6 +100,7 @@ main(int argc, char **argv)
 	const struct kuif_ring_producer *p;
 	struct kuif_ring_record r;	/* private copy of each header */
 	uint64_t prod, cons, dropped = 0, setpos = 0, x = 88172645463325252ULL;
+	const char *only = NULL;
 	const uint8_t *data;
 	struct pollfd pfd;
 
@@ -109,6 +111,8 @@ main(int argc, char **argv)
 			deadline = now_ms() + atoll(argv[++i]) * 1000;
 		else if (strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
+		else if (strcmp(argv[i], "--event") == 0 && i + 1 < argc)
+			only = argv[++i];
 		else if (strcmp(argv[i], "--stats") == 0)
 			want_stats = 1;
 		else if (strcmp(argv[i], "--set-consumer") == 0 && i + 1 < argc) {
@@ -118,7 +122,7 @@ main(int argc, char **argv)
 			scribble = now_ms() + atoll(argv[++i]) * 1000;
 		else {
 			fprintf(stderr, "usage: ring-reader [--count N] "
-			    "[--timeout S] [--quiet] [--stats] "
+			    "[--timeout S] [--quiet] [--event NAME] [--stats] "
 			    "[--set-consumer POS] [--scribble S]\n");
 			return 2;
 		}
@@ -192,6 +196,13 @@ main(int argc, char **argv)
 				}
 				memcpy((uint8_t *)&r + 8, data + off + 8,
 				    sizeof(r) - 8);
+				if (only != NULL && strncmp(r.event, only,
+				    sizeof(r.event)) != 0) {
+					cons += r.len;
+					__atomic_store_n(&c->consumer, cons,
+					    __ATOMIC_RELEASE);
+					continue;
+				}
 				if (!quiet)
 					printf("%llu %.*s %.*s\n",
 					    (unsigned long long)r.kseq,
