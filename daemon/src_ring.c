@@ -268,8 +268,6 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* last_kseq before producer: every record up to last is below prod. */
-	last = __atomic_load_n(&src->ppage->last_kseq, __ATOMIC_ACQUIRE);
 	prod = __atomic_load_n(&src->ppage->producer, __ATOMIC_ACQUIRE);
 	cons = src->cons;
 	if (prod < cons || prod - cons > src->data_size) {
@@ -318,18 +316,28 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 		src->bad_seen = bad;
 	}
 	/*
-	 * Read up to prod: every kseq up to last that the ring did not give
-	 * us was dropped or discarded. Tell the bus the kernel emitted it:
-	 * one no other channel delivers within the reorder window becomes a
-	 * lost record, at the end of a burst too, where no later kseq
-	 * reveals the gap. When nothing was lost the bus has seen last
-	 * already, and this costs nothing.
+	 * Drained: last_kseq, then producer again (the kernel writes them in
+	 * the other order). If nothing came meanwhile, every record up to
+	 * last was below our position, so every kseq up to last the ring did
+	 * not give us was dropped or discarded. Tell the bus the kernel
+	 * emitted it: one no other channel delivers within the reorder
+	 * window becomes a lost record, at the end of a burst too, where no
+	 * later kseq reveals the gap. When nothing was lost the bus has seen
+	 * last already, and this costs nothing. A drop after this look
+	 * means the ring was full again, so there are records after our
+	 * position, and we come back.
 	 */
-	if (cons == prod && last > src->expected) {
-		src->expected = last;
-		bus_expect(src->bus, last);
+	if (cons == prod) {
+		last = __atomic_load_n(&src->ppage->last_kseq,
+		    __ATOMIC_ACQUIRE);
+		prod = __atomic_load_n(&src->ppage->producer,
+		    __ATOMIC_ACQUIRE);
+		if (cons == prod && last > src->expected) {
+			src->expected = last;
+			bus_expect(src->bus, last);
+		}
 	}
-	/* More than one batch waiting: come back after other work. */
+	/* More waiting: come back after other work. */
 	if (cons < prod && src->ev_read != NULL)
 		event_active(src->ev_read, EV_READ, 0);
 }
