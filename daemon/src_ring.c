@@ -250,11 +250,28 @@ src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
 }
 
 /*
+ * The kernel writes over what lies before the highest consumer position it
+ * accepted. Another reader, or a hostile process, can move the shared one
+ * past us: a record we copied from before consumer_max may be torn (a
+ * header of one record, the payload of another), and what follows it
+ * cannot be found. Checked after the copy (the kernel raises consumer_max
+ * before writing what it frees).
+ */
+static bool
+src_ring_overrun(const struct src_ring *src, uint64_t pos)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&src->ppage->consumer_max, __ATOMIC_RELAXED) >
+	    pos;
+}
+
+/*
  * Reads what the kernel published since our position. Nothing of the
  * shared mapping is believed without a check: the consumer page is only
- * written, a producer more than the ring ahead of us (another reader moved
- * the shared consumer, and the kernel wrote over what we had not read) is
- * a loss, and so is whatever does not decode.
+ * written, a producer more than the ring ahead of us or a consumer_max
+ * past a record we copied (another reader moved the shared consumer, and
+ * the kernel wrote over what we had not read) is a loss, and so is
+ * whatever does not decode.
  */
 static void
 src_ring_drain(evutil_socket_t fd, short what, void *arg)
@@ -281,6 +298,16 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 	while (cons < prod && n++ < SRC_RING_BATCH) {
 		len = src_ring_decode(src->data, src->data_size, cons,
 		    prod - cons, &ev, &is_event);
+		if (src_ring_overrun(src, cons)) {
+			src->malformed++;
+			log_warnx("ring: the kernel was let to write over our "
+			    "unread records at %llu (another reader moved "
+			    "the consumer); skipping %llu bytes",
+			    (unsigned long long)cons,
+			    (unsigned long long)(prod - cons));
+			cons = prod;
+			break;
+		}
 		if (len == 0) {
 			/* Skip what we cannot parse; the bus reports the
 			 * kseqs no other channel delivered. */

@@ -65,6 +65,7 @@ static struct {
 	u64 dropped;
 	u64 records;
 	u64 bad_consumer;
+	u64 consumer_max;	/* the highest consumer position accepted */
 	bool ready;		/* written under the event lock */
 } kuif_ring;
 
@@ -81,6 +82,13 @@ static u64 kuif_ring_consumer(void)
 		WRITE_ONCE(kuif_ring.hdr->bad_consumer, kuif_ring.bad_consumer);
 		cons = kuif_ring.prod;
 		WRITE_ONCE(kuif_ring.cons->consumer, cons);
+	}
+	if (cons > kuif_ring.consumer_max) {
+		kuif_ring.consumer_max = cons;
+		WRITE_ONCE(kuif_ring.hdr->consumer_max, cons);
+		/* Before any byte it frees is written: a reader that copied
+		 * one of those bytes then sees that it was freed. */
+		smp_wmb();
 	}
 	return cons;
 }
@@ -212,6 +220,7 @@ int __init kuif_ring_init(void)
 	kuif_ring.hdr = h;
 	kuif_ring.data = (u8 *)kuif_ring.mem + 2 * PAGE_SIZE;
 	kuif_ring.prod = 0;
+	kuif_ring.consumer_max = 0;
 	kuif_event_sync();
 	WRITE_ONCE(kuif_ring.ready, true);
 	return 0;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,7 @@ main(int argc, char **argv)
 			__atomic_store_n(&c->consumer,
 			    garbage(&x, prod, info.data_size),
 			    __ATOMIC_RELEASE);
-			usleep(100);
+			sched_yield();
 		}
 		return 0;
 	}

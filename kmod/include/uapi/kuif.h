@@ -131,10 +131,14 @@ enum kuif_genl_stat {
  * 8-byte aligned and between producer - data_size and producer is
  * corrupt: the kernel counts it in bad_consumer and moves it to producer,
  * discarding what was unread. Every process that can map the consumer
- * page shares it, so one of them can make the others lose records; a
- * reader should keep its own position, write it to the consumer page,
- * never read it back, copy each record header once before checking it,
- * and treat a producer more than data_size ahead of it as a loss.
+ * page shares it, so one of them can make the others lose records: the
+ * kernel writes over anything below the consumer position it accepted.
+ * consumer_max, the highest it ever accepted, is written before the
+ * kernel writes any record that this position allowed. A careful reader
+ * keeps its own position, writes it to the consumer page and never reads
+ * it back; copies each record header once and checks only the copy; and
+ * after copying a record (acquire), finds consumer_max not past the
+ * record's start, or else discards the copy, which may be torn, as lost.
  */
 #define KUIF_RING_MAGIC		0x4b554946U	/* "KUIF" */
 #define KUIF_RING_VERSION	2
@@ -156,6 +160,7 @@ struct kuif_ring_producer {
 	__u64 bad_consumer;		/* corrupt consumer positions seen */
 	__u64 last_kseq;		/* last event offered: written or
 					 * dropped */
+	__u64 consumer_max;		/* highest consumer accepted */
 };
 
 #define KUIF_RING_EVENT		1

@@ -12,7 +12,8 @@
  * faults, while a shared map of the consumer page alone can; a corrupt
  * consumer is counted in bad_consumer and moved to the producer at the
  * next event; a valid one is left alone; last_kseq names the last event
- * offered to the ring; every record between consumer and producer is
+ * offered to the ring; consumer_max never goes back, never passes the
+ * producer, and reaches every consumer accepted; every record between consumer and producer is
  * well-formed, and an event emitted into a drained ring is found in it.
  */
 #include <errno.h>
@@ -37,6 +38,7 @@ static volatile struct kuif_ring_consumer *cp;	/* shared, read-write */
 static const volatile struct kuif_ring_producer *hdr;	/* read-only */
 static const uint8_t *data;
 static size_t ro_size;
+static uint64_t cmax_seen;
 static void *kept[KEPT_MAX];
 static size_t kept_len[KEPT_MAX];
 
@@ -172,7 +174,7 @@ static void ring_channel_on(void)
 /* Write a consumer position, emit, and see what the kernel made of it. */
 static void ring_consumer(void)
 {
-	uint64_t p, bad0, c, kseq, p2, last;
+	uint64_t p, bad0, c, kseq, p2, last, cmax, c_set;
 	int valid, how = (int)kf_below(7);
 
 	ring_channel_on();
@@ -190,6 +192,7 @@ static void ring_consumer(void)
 	default: c = cp->consumer; break;			/* unchanged */
 	}
 	valid = consumer_valid(c, p);
+	c_set = c;
 	__atomic_store_n(&cp->consumer, c, __ATOMIC_RELEASE);
 
 	kseq = emit_one();
@@ -199,6 +202,15 @@ static void ring_consumer(void)
 	if (kseq && last < kseq)
 		kf_fail("last_kseq %llu after event %llu was offered",
 			(unsigned long long)last, (unsigned long long)kseq);
+	cmax = __atomic_load_n(&hdr->consumer_max, __ATOMIC_ACQUIRE);
+	if (cmax < cmax_seen || cmax > p2 ||
+	    (kseq && cmax < (valid ? c_set : p)))
+		kf_fail("consumer_max %llu: was %llu, producer %llu, consumer "
+			"%s %llu", (unsigned long long)cmax,
+			(unsigned long long)cmax_seen, (unsigned long long)p2,
+			valid ? "accepted" : "reset from",
+			(unsigned long long)c_set);
+	cmax_seen = cmax;
 	if (valid && hdr->bad_consumer != bad0)
 		kf_fail("a valid consumer was counted as bad");
 	if (!valid) {
