@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -45,6 +46,9 @@ struct src_ring {
 	uint64_t		 bad_seen;	/* kernel's bad_consumer */
 	uint64_t		 expected;	/* last kseq told to the bus */
 	uint64_t		 malformed;
+	time_t			 skip_logged;	/* skips: one message a second */
+	time_t			 bad_logged;
+	uint64_t		 skips_unlogged;
 };
 
 static void src_ring_drain(evutil_socket_t, short, void *);
@@ -250,6 +254,31 @@ src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
 }
 
 /*
+ * Gives up on what lies between pos and prod, counted as malformed; the bus
+ * reports the kseqs no other channel delivered. A hostile reader can make
+ * this happen at every event: one message a second at most.
+ */
+static uint64_t
+src_ring_skip(struct src_ring *src, uint64_t pos, uint64_t prod,
+    const char *why)
+{
+	time_t now = time(NULL);
+
+	src->malformed++;
+	if (now == src->skip_logged) {
+		src->skips_unlogged++;
+		return prod;
+	}
+	log_warnx("ring: skipping %llu bytes at %llu: %s (%llu more skips "
+	    "not logged)", (unsigned long long)(prod - pos),
+	    (unsigned long long)pos, why,
+	    (unsigned long long)src->skips_unlogged);
+	src->skip_logged = now;
+	src->skips_unlogged = 0;
+	return prod;
+}
+
+/*
  * The kernel writes over what lies before the highest consumer position it
  * accepted. Another reader, or a hostile process, can move the shared one
  * past us: a record we copied from before consumer_max may be torn (a
@@ -287,35 +316,22 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	prod = __atomic_load_n(&src->ppage->producer, __ATOMIC_ACQUIRE);
 	cons = src->cons;
-	if (prod < cons || prod - cons > src->data_size) {
-		src->malformed++;
-		log_warnx("ring: producer %llu is not within the ring from our "
-		    "position %llu: another reader moved the consumer; "
-		    "skipping", (unsigned long long)prod,
-		    (unsigned long long)cons);
-		cons = prod;
-	}
+	if (prod < cons || prod - cons > src->data_size)
+		cons = src_ring_skip(src, prod < cons ? prod : cons, prod,
+		    "the producer is not within the ring from our position "
+		    "(another reader moved the consumer)");
 	while (cons < prod && n++ < SRC_RING_BATCH) {
 		len = src_ring_decode(src->data, src->data_size, cons,
 		    prod - cons, &ev, &is_event);
 		if (src_ring_overrun(src, cons)) {
-			src->malformed++;
-			log_warnx("ring: the kernel was let to write over our "
-			    "unread records at %llu (another reader moved "
-			    "the consumer); skipping %llu bytes",
-			    (unsigned long long)cons,
-			    (unsigned long long)(prod - cons));
-			cons = prod;
+			cons = src_ring_skip(src, cons, prod, "the kernel was "
+			    "let to write over them (another reader moved the "
+			    "consumer)");
 			break;
 		}
 		if (len == 0) {
-			/* Skip what we cannot parse; the bus reports the
-			 * kseqs no other channel delivered. */
-			src->malformed++;
-			log_warnx("ring: malformed record at %llu; skipping "
-			    "%llu bytes", (unsigned long long)cons,
-			    (unsigned long long)(prod - cons));
-			cons = prod;
+			cons = src_ring_skip(src, cons, prod,
+			    "malformed record");
 			break;
 		}
 		cons += len;
@@ -335,8 +351,10 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 		    (unsigned long long)(dropped - src->dropped_seen));
 		src->dropped_seen = dropped;
 	}
+	/* Logged (one message a second at most), then counted as seen. */
 	bad = __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED);
-	if (bad != src->bad_seen) {
+	if (bad != src->bad_seen && time(NULL) != src->bad_logged) {
+		src->bad_logged = time(NULL);
 		log_warnx("ring: the kernel reset %llu corrupt consumer "
 		    "positions (another reader wrote them)",
 		    (unsigned long long)(bad - src->bad_seen));
