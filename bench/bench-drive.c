@@ -11,7 +11,8 @@
  * --batch B    at most B events per BENCH request (default 64)
  * --follow-ring
  *              never emit more than the ring has room for: a read-only
- *              map of the ring's header shows how far its reader is, so
+ *              map of the ring's first two pages (consumer and producer)
+ *              shows how far its reader is, so
  *              the rate follows the reader's speed and the kernel drops
  *              nothing (the reader's throughput without loss)
  *
@@ -79,7 +80,9 @@ main(int argc, char **argv)
 	uint32_t size = 64, channels = KUIF_CH_RING, batch = 64, n, rec;
 	double rate = 0;
 	int follow = 0, family, err, i, fd;
-	const struct kuif_ring_header *h = NULL;
+	const struct kuif_ring_consumer *c = NULL;
+	const struct kuif_ring_producer *h = NULL;
+	const uint8_t *m;
 	struct kuif_ring_info info;
 	struct nl_sock *sk;
 	int64_t t0, t;
@@ -117,11 +120,13 @@ main(int argc, char **argv)
 			perror("bench-drive: " KUIF_DEVICE_PATH);
 			return 2;
 		}
-		h = mmap(NULL, info.data_offset, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (h == MAP_FAILED) {
+		m = mmap(NULL, info.data_offset, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
 			perror("bench-drive: mmap");
 			return 2;
 		}
+		c = (const void *)(m + info.consumer_offset);
+		h = (const void *)(m + info.producer_offset);
 	}
 
 	sk = nl_socket_alloc();
@@ -152,7 +157,7 @@ main(int argc, char **argv)
 		if (follow) {
 			uint64_t used = __atomic_load_n(&h->producer,
 			    __ATOMIC_ACQUIRE) -
-			    __atomic_load_n(&h->consumer, __ATOMIC_ACQUIRE);
+			    __atomic_load_n(&c->consumer, __ATOMIC_ACQUIRE);
 			/* Room for n records and a pad in the worst case. */
 			uint64_t room = info.data_size - used;
 

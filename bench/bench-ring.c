@@ -33,13 +33,15 @@ main(int argc, char **argv)
 {
 	struct bench_opts o = BENCH_OPTS_DEFAULT;
 	uint64_t seen = 0, prod, cons, drop0;
-	struct kuif_ring_header *h;
-	const struct kuif_ring_record *r;
+	struct kuif_ring_consumer *c;
+	const struct kuif_ring_producer *h;
+	struct kuif_ring_record r;	/* private copy of a header */
 	struct kuif_ring_info info;
 	struct bench_lat lat = { 0 };
 	int64_t start, last, now, first_ns = 0, last_ns = 0, t;
 	struct pollfd pfd;
-	uint8_t *data;
+	const uint8_t *data;
+	uint32_t off;
 	int i, fd;
 
 	for (i = 1; i < argc; i++) {
@@ -54,48 +56,61 @@ main(int argc, char **argv)
 		perror("bench-ring: " KUIF_DEVICE_PATH);
 		return 2;
 	}
-	h = mmap(NULL, info.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-	    0);
-	if (h == MAP_FAILED || h->magic != KUIF_RING_MAGIC) {
+	/* The consumer page read-write, the rest read-only. */
+	c = mmap(NULL, info.consumer_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, info.consumer_offset);
+	h = mmap(NULL, info.mmap_size - info.producer_offset, PROT_READ,
+	    MAP_SHARED, fd, info.producer_offset);
+	if (c == MAP_FAILED || h == MAP_FAILED ||
+	    h->magic != KUIF_RING_MAGIC || h->version != KUIF_RING_VERSION) {
 		perror("bench-ring: mmap");
 		return 2;
 	}
-	data = (uint8_t *)h + info.data_offset;
-	/* Start from an empty ring: what was there is not ours. */
-	__atomic_store_n(&h->consumer, __atomic_load_n(&h->producer,
-	    __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+	data = (const uint8_t *)h + (info.data_offset - info.producer_offset);
+	/* Start from an empty ring: what was there is not ours. Our position
+	 * is our own; the shared one is only written. */
+	cons = __atomic_load_n(&h->producer, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&c->consumer, cons, __ATOMIC_RELEASE);
 	drop0 = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
 	bench_ready(o.ready);
 
 	start = last = bench_mono();
 	for (;;) {
 		prod = __atomic_load_n(&h->producer, __ATOMIC_ACQUIRE);
-		cons = h->consumer;
+		if (prod < cons || prod - cons > info.data_size) {
+			fprintf(stderr, "bench-ring: lapped at %llu\n",
+			    (unsigned long long)cons);
+			return 3;
+		}
 		if (cons < prod) {
 			t = bench_real();
 			if (first_ns == 0)
 				first_ns = t;
 			last_ns = t;
 			while (cons < prod) {
-				r = (const void *)(data +
-				    (cons & (info.data_size - 1)));
-				if (r->len < 8 || r->len % 8 ||
-				    r->len > prod - cons) {
+				off = (uint32_t)(cons & (info.data_size - 1));
+				/* One read of the header, then the copy. */
+				memcpy(&r, data + off, sizeof(r) <
+				    info.data_size - off ? sizeof(r) :
+				    info.data_size - off);
+				if (r.len < 8 || r.len % 8 ||
+				    r.len > prod - cons) {
 					fprintf(stderr, "bench-ring: bad record"
 					    " at %llu\n",
 					    (unsigned long long)cons);
 					return 3;
 				}
-				if (r->type == KUIF_RING_EVENT &&
-				    memcmp(r->event, "bench", 6) == 0) {
+				if (r.type == KUIF_RING_EVENT &&
+				    r.len >= sizeof(r) &&
+				    memcmp(r.event, "bench", 6) == 0) {
 					seen++;
 					if (o.lat_path != NULL)
 						bench_lat_add(&lat,
-						    t - (int64_t)r->time_ns);
+						    t - (int64_t)r.time_ns);
 				}
-				cons += r->len;
+				cons += r.len;
 			}
-			__atomic_store_n(&h->consumer, cons, __ATOMIC_RELEASE);
+			__atomic_store_n(&c->consumer, cons, __ATOMIC_RELEASE);
 			last = bench_mono();
 		}
 		if (o.count && seen + (h->dropped - drop0) >= o.count)

@@ -14,8 +14,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -29,14 +31,24 @@ struct src_ring {
 	struct bus		*bus;
 	const char		*path;
 	int			 fd;
-	struct kuif_ring_header	*hdr;
-	uint8_t			*data;
-	size_t			 map_size;
+	/* The consumer page, the only part we can write; shared with every
+	 * other reader, so only ever written, never believed. */
+	struct kuif_ring_consumer *cpage;
+	/* The producer page and the records: read-only. */
+	const struct kuif_ring_producer *ppage;
+	const uint8_t		*data;
+	size_t			 ro_size;
 	uint32_t		 data_size;
+	uint64_t		 cons;		/* our position */
 	struct event		*ev_read;
 	uint64_t		 received;
 	uint64_t		 dropped_seen;	/* kernel's drop counter */
+	uint64_t		 bad_seen;	/* kernel's bad_consumer */
+	uint64_t		 expected;	/* last kseq told to the bus */
 	uint64_t		 malformed;
+	time_t			 skip_logged;	/* skips: one message a second */
+	time_t			 bad_logged;
+	uint64_t		 skips_unlogged;
 };
 
 static void src_ring_drain(evutil_socket_t, short, void *);
@@ -52,9 +64,21 @@ src_ring_counters(const struct src_ring *src, uint64_t *received,
     uint64_t *dropped, uint64_t *malformed)
 {
 	*received = src->received;
-	*dropped = src->hdr != NULL ?
-	    __atomic_load_n(&src->hdr->dropped, __ATOMIC_RELAXED) : 0;
+	*dropped = src->ppage != NULL ?
+	    __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED) : 0;
 	*malformed = src->malformed;
+}
+
+static void
+src_ring_unmap(struct src_ring *src)
+{
+	if (src->cpage != NULL)
+		munmap(src->cpage, sizeof(*src->cpage));
+	if (src->ppage != NULL)
+		munmap((void *)src->ppage, src->ro_size);
+	src->cpage = NULL;
+	src->ppage = NULL;
+	src->data = NULL;
 }
 
 void
@@ -64,11 +88,67 @@ src_ring_detach(struct src_ring *src)
 		return;
 	event_free(src->ev_read);
 	src->ev_read = NULL;
-	munmap(src->hdr, src->map_size);
-	src->hdr = NULL;
+	src_ring_unmap(src);
 	close(src->fd);
 	src->fd = -1;
 	log_lifecycle("source_down", "source ring detached");
+}
+
+/*
+ * Two maps, as the UAPI header describes: the consumer page read-write,
+ * the producer page and the records read-only (the kernel refuses to map
+ * them writable). Returns 0, or -1 when the ring cannot be used (logged).
+ */
+static int
+src_ring_map(struct src_ring *src, const struct kuif_ring_info *info)
+{
+	void *map;
+
+	if (info->data_size == 0 ||
+	    (info->data_size & (info->data_size - 1)) ||
+	    info->consumer_size < sizeof(struct kuif_ring_consumer) ||
+	    info->producer_size < sizeof(struct kuif_ring_producer) ||
+	    info->producer_offset < info->consumer_offset +
+	    info->consumer_size ||
+	    info->data_offset < info->producer_offset + info->producer_size ||
+	    info->mmap_size != (uint64_t)info->data_offset + info->data_size) {
+		log_warnx("ring: inconsistent geometry: consumer %u+%u "
+		    "producer %u+%u data %u+%u map %llu",
+		    info->consumer_offset, info->consumer_size,
+		    info->producer_offset, info->producer_size,
+		    info->data_offset, info->data_size,
+		    (unsigned long long)info->mmap_size);
+		return -1;
+	}
+	map = mmap(NULL, sizeof(*src->cpage), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, src->fd, info->consumer_offset);
+	if (map == MAP_FAILED) {
+		log_warn("ring: mmap of the consumer page");
+		return -1;
+	}
+	src->cpage = map;
+	src->ro_size = info->mmap_size - info->producer_offset;
+	map = mmap(NULL, src->ro_size, PROT_READ, MAP_SHARED, src->fd,
+	    info->producer_offset);
+	if (map == MAP_FAILED) {
+		log_warn("ring: mmap of the producer page and data");
+		src_ring_unmap(src);
+		return -1;
+	}
+	src->ppage = map;
+	src->data = (const uint8_t *)map +
+	    (info->data_offset - info->producer_offset);
+	src->data_size = info->data_size;
+	if (src->ppage->magic != KUIF_RING_MAGIC ||
+	    src->ppage->version != KUIF_RING_VERSION ||
+	    src->ppage->data_size != info->data_size) {
+		log_warnx("ring: bad magic %#x, version %u or size %u",
+		    src->ppage->magic, src->ppage->version,
+		    src->ppage->data_size);
+		src_ring_unmap(src);
+		return -1;
+	}
+	return 0;
 }
 
 /* Returns 0, or -1 when the ring cannot be used (logged). */
@@ -76,7 +156,7 @@ int
 src_ring_attach(struct src_ring *src)
 {
 	struct kuif_ring_info info;
-	void *map;
+	uint64_t prod, cons;
 
 	if (src->fd != -1)
 		return 0;
@@ -89,40 +169,26 @@ src_ring_attach(struct src_ring *src)
 		log_warn("ring: KUIF_IOC_RING_INFO");
 		goto fail;
 	}
-	if (info.data_size == 0 || (info.data_size & (info.data_size - 1)) ||
-	    info.data_offset < sizeof(struct kuif_ring_header) ||
-	    info.mmap_size != (uint64_t)info.data_offset + info.data_size) {
-		log_warnx("ring: inconsistent geometry: offset %u size %u "
-		    "map %llu", info.data_offset, info.data_size,
-		    (unsigned long long)info.mmap_size);
+	if (src_ring_map(src, &info) == -1)
 		goto fail;
-	}
-	map = mmap(NULL, info.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    src->fd, 0);
-	if (map == MAP_FAILED) {
-		log_warn("ring: mmap");
-		goto fail;
-	}
-	src->hdr = map;
-	src->map_size = info.mmap_size;
-	src->data = (uint8_t *)map + info.data_offset;
-	src->data_size = info.data_size;
-	if (src->hdr->magic != KUIF_RING_MAGIC ||
-	    src->hdr->version != KUIF_RING_VERSION) {
-		log_warnx("ring: bad magic %#x or version %u",
-		    src->hdr->magic, src->hdr->version);
-		munmap(map, src->map_size);
-		src->hdr = NULL;
-		goto fail;
-	}
-	src->dropped_seen = src->hdr->dropped;
+	/* Resume where the last reader stopped, if that makes sense: what
+	 * the kernel kept while nobody read it is ours. */
+	prod = __atomic_load_n(&src->ppage->producer, __ATOMIC_ACQUIRE);
+	cons = __atomic_load_n(&src->cpage->consumer, __ATOMIC_RELAXED);
+	if (cons > prod || prod - cons > src->data_size || cons % 8 != 0)
+		cons = prod;
+	src->cons = cons;
+	src->expected = 0;	/* the kernel may count from 1 again */
+	src->dropped_seen = __atomic_load_n(&src->ppage->dropped,
+	    __ATOMIC_RELAXED);
+	src->bad_seen = __atomic_load_n(&src->ppage->bad_consumer,
+	    __ATOMIC_RELAXED);
 	src->ev_read = event_new(src->base, src->fd, EV_READ | EV_PERSIST,
 	    src_ring_drain, src);
 	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
 		fatalx("ring: cannot add read event");
 	log_lifecycle("source_up", "source ring attached: %u bytes of records",
 	    src->data_size);
-	/* Whatever the kernel kept while nobody read it. */
 	src_ring_drain(src->fd, EV_READ, src);
 	return 0;
 fail:
@@ -131,50 +197,116 @@ fail:
 	return -1;
 }
 
+/* The compiler must not re-read shared memory for what it copied. */
+#define SRC_RING_BARRIER()	__asm__ __volatile__("" ::: "memory")
+
 /*
  * Decodes one record at pos. Returns its length, or 0 when the record is
  * malformed (the rest of the ring cannot be trusted).
+ *
+ * data is shared with every process that can open /dev/kuif, and the
+ * kernel rewrites it behind a reader that is lapped: it may change between
+ * two reads. So each field of the header is read from it exactly once,
+ * into the private copy h, which alone is checked and used; only the
+ * payload is copied from data afterwards, by the length checked in h.
+ * A length checked in the ring and read again for the copy could have
+ * grown in between (up to 64 KiB into ev->payload).
  */
 size_t
 src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
     uint64_t avail, struct event *ev, bool *is_event)
 {
-	const struct kuif_ring_record *rec;
+	const size_t fixed = offsetof(struct kuif_ring_record, kseq);
+	struct kuif_ring_record h;
 	uint32_t off = (uint32_t)(pos & (data_size - 1));
 	size_t name_len;
 
-	if (off % 8 != 0 || avail < sizeof(rec->len) + sizeof(rec->type))
+	if (off % 8 != 0 || avail < fixed || data_size - off < fixed)
 		return 0;
-	rec = (const struct kuif_ring_record *)(data + off);
-	if (rec->len % 8 != 0 || rec->len > avail ||
-	    rec->len > data_size - off || rec->len < 8)
+	/* len, type and payload_len: all a pad record has. */
+	memcpy(&h, data + off, fixed);
+	SRC_RING_BARRIER();
+	if (h.len % 8 != 0 || h.len > avail || h.len > data_size - off ||
+	    h.len < fixed)
 		return 0;
 	*is_event = false;
-	if (rec->type == KUIF_RING_PAD)
-		return rec->len;
-	if (rec->type != KUIF_RING_EVENT || rec->len < sizeof(*rec) ||
-	    rec->payload_len > KUIF_PAYLOAD_MAX ||
-	    sizeof(*rec) + rec->payload_len > rec->len)
+	if (h.type == KUIF_RING_PAD)
+		return h.len;
+	if (h.type != KUIF_RING_EVENT || h.len < sizeof(h) ||
+	    h.payload_len > KUIF_PAYLOAD_MAX ||
+	    sizeof(h) + h.payload_len > h.len)
 		return 0;
-	name_len = strnlen(rec->event, sizeof(rec->event));
-	if (!event_name_valid(rec->event, name_len) || rec->kseq == 0)
+	/* The rest of the header, inside the record just checked. */
+	memcpy((uint8_t *)&h + fixed, data + off + fixed, sizeof(h) - fixed);
+	SRC_RING_BARRIER();
+	name_len = strnlen(h.event, sizeof(h.event));
+	if (!event_name_valid(h.event, name_len) || h.kseq == 0)
 		return 0;
 	memset(ev, 0, sizeof(*ev));
-	ev->kseq = rec->kseq;
-	ev->time_ns = rec->time_ns;
-	memcpy(ev->name, rec->event, name_len);
+	ev->kseq = h.kseq;
+	ev->time_ns = h.time_ns;
+	memcpy(ev->name, h.event, name_len);
 	strcpy(ev->source, "ring");
-	ev->len = rec->payload_len;
-	memcpy(ev->payload, rec->payload, rec->payload_len);
+	ev->len = h.payload_len;
+	memcpy(ev->payload, data + off + sizeof(h), h.payload_len);
 	*is_event = true;
-	return rec->len;
+	return h.len;
 }
 
+/*
+ * Gives up on what lies between pos and prod, counted as malformed; the bus
+ * reports the kseqs no other channel delivered. A hostile reader can make
+ * this happen at every event: one message a second at most.
+ */
+static uint64_t
+src_ring_skip(struct src_ring *src, uint64_t pos, uint64_t prod,
+    const char *why)
+{
+	time_t now = time(NULL);
+
+	src->malformed++;
+	if (now == src->skip_logged) {
+		src->skips_unlogged++;
+		return prod;
+	}
+	log_warnx("ring: skipping %llu bytes at %llu: %s (%llu more skips "
+	    "not logged)", (unsigned long long)(prod - pos),
+	    (unsigned long long)pos, why,
+	    (unsigned long long)src->skips_unlogged);
+	src->skip_logged = now;
+	src->skips_unlogged = 0;
+	return prod;
+}
+
+/*
+ * The kernel writes over what lies before the highest consumer position it
+ * accepted. Another reader, or a hostile process, can move the shared one
+ * past us: a record we copied from before consumer_max may be torn (a
+ * header of one record, the payload of another), and what follows it
+ * cannot be found. Checked after the copy (the kernel raises consumer_max
+ * before writing what it frees).
+ */
+static bool
+src_ring_overrun(const struct src_ring *src, uint64_t pos)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&src->ppage->consumer_max, __ATOMIC_RELAXED) >
+	    pos;
+}
+
+/*
+ * Reads what the kernel published since our position. Nothing of the
+ * shared mapping is believed without a check: the consumer page is only
+ * written, a producer more than the ring ahead of us or a consumer_max
+ * past a record we copied (another reader moved the shared consumer, and
+ * the kernel wrote over what we had not read) is a loss, and so is
+ * whatever does not decode.
+ */
 static void
 src_ring_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct src_ring *src = arg;
-	uint64_t prod, cons, dropped;
+	uint64_t prod, cons, last, dropped, bad;
 	struct event ev;
 	bool is_event;
 	size_t len;
@@ -182,19 +314,24 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	prod = __atomic_load_n(&src->hdr->producer, __ATOMIC_ACQUIRE);
-	cons = src->hdr->consumer;
+	prod = __atomic_load_n(&src->ppage->producer, __ATOMIC_ACQUIRE);
+	cons = src->cons;
+	if (prod < cons || prod - cons > src->data_size)
+		cons = src_ring_skip(src, prod < cons ? prod : cons, prod,
+		    "the producer is not within the ring from our position "
+		    "(another reader moved the consumer)");
 	while (cons < prod && n++ < SRC_RING_BATCH) {
 		len = src_ring_decode(src->data, src->data_size, cons,
 		    prod - cons, &ev, &is_event);
+		if (src_ring_overrun(src, cons)) {
+			cons = src_ring_skip(src, cons, prod, "the kernel was "
+			    "let to write over them (another reader moved the "
+			    "consumer)");
+			break;
+		}
 		if (len == 0) {
-			/* Skip what we cannot parse; the bus reports the
-			 * kseqs no other channel delivered. */
-			src->malformed++;
-			log_warnx("ring: malformed record at %llu; skipping "
-			    "%llu bytes", (unsigned long long)cons,
-			    (unsigned long long)(prod - cons));
-			cons = prod;
+			cons = src_ring_skip(src, cons, prod,
+			    "malformed record");
 			break;
 		}
 		cons += len;
@@ -203,16 +340,49 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 			bus_publish(src->bus, &ev);
 		}
 		/* Per record: a crash re-reads at most the one in hand. */
-		__atomic_store_n(&src->hdr->consumer, cons, __ATOMIC_RELEASE);
+		__atomic_store_n(&src->cpage->consumer, cons,
+		    __ATOMIC_RELEASE);
 	}
-	__atomic_store_n(&src->hdr->consumer, cons, __ATOMIC_RELEASE);
-	dropped = __atomic_load_n(&src->hdr->dropped, __ATOMIC_RELAXED);
+	src->cons = cons;
+	__atomic_store_n(&src->cpage->consumer, cons, __ATOMIC_RELEASE);
+	dropped = __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED);
 	if (dropped != src->dropped_seen) {
 		log_warnx("ring: the kernel dropped %llu records (ring full)",
 		    (unsigned long long)(dropped - src->dropped_seen));
 		src->dropped_seen = dropped;
 	}
-	/* More than one batch waiting: come back after other work. */
+	/* Logged (one message a second at most), then counted as seen. */
+	bad = __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED);
+	if (bad != src->bad_seen && time(NULL) != src->bad_logged) {
+		src->bad_logged = time(NULL);
+		log_warnx("ring: the kernel reset %llu corrupt consumer "
+		    "positions (another reader wrote them)",
+		    (unsigned long long)(bad - src->bad_seen));
+		src->bad_seen = bad;
+	}
+	/*
+	 * Drained: last_kseq, then producer again (the kernel writes them in
+	 * the other order). If nothing came meanwhile, every record up to
+	 * last was below our position, so every kseq up to last the ring did
+	 * not give us was dropped or discarded. Tell the bus the kernel
+	 * emitted it: one no other channel delivers within the reorder
+	 * window becomes a lost record, at the end of a burst too, where no
+	 * later kseq reveals the gap. When nothing was lost the bus has seen
+	 * last already, and this costs nothing. A drop after this look
+	 * means the ring was full again, so there are records after our
+	 * position, and we come back.
+	 */
+	if (cons == prod) {
+		last = __atomic_load_n(&src->ppage->last_kseq,
+		    __ATOMIC_ACQUIRE);
+		prod = __atomic_load_n(&src->ppage->producer,
+		    __ATOMIC_ACQUIRE);
+		if (cons == prod && last > src->expected) {
+			src->expected = last;
+			bus_expect(src->bus, last);
+		}
+	}
+	/* More waiting: come back after other work. */
 	if (cons < prod && src->ev_read != NULL)
 		event_active(src->ev_read, EV_READ, 0);
 }

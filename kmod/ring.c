@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The shared-memory ring of /dev/kuif: a header page and ring_pages data
- * pages from vmalloc_user(), mapped by readers with mmap(). The protocol
- * is described in the UAPI header.
+ * The shared-memory ring of /dev/kuif: a consumer page, a producer page
+ * and ring_pages data pages from vmalloc_user(), mapped by readers with
+ * mmap(). The protocol is described in the UAPI header.
  *
- * The kernel keeps its own copy of the producer position and never trusts
- * what user space writes into the shared header: the consumer position is
- * read once per record, validated, and a corrupt one is counted and reset.
+ * As in the BPF ring buffer, readers can write the consumer page only:
+ * kuif_ring_mmap() refuses a writable map of anything else and takes
+ * VM_MAYWRITE away from read-only ones, so that neither mprotect() nor a
+ * forced write (/proc/PID/mem, ptrace) can make them writable. What the
+ * kernel writes, readers can read and not change.
+ *
+ * The kernel keeps its own copy of every counter and never trusts the
+ * consumer page: the consumer position is read once per record, validated,
+ * and a corrupt one is counted and reset.
  * Unread data is never overwritten: a full ring counts a drop, whether a
  * reader is attached or not (a reader that comes back, kuifd after a
  * restart, finds what was kept). Readers are woken only when one sleeps
@@ -50,13 +56,16 @@ MODULE_PARM_DESC(ring_pages, "data pages of the mmap ring (power of 2, 1..4096)"
 
 static struct {
 	void *mem;
-	struct kuif_ring_header *hdr;
-	u8 *data;
+	struct kuif_ring_consumer *cons;	/* page 0: readers write it */
+	struct kuif_ring_producer *hdr;		/* page 1: read-only to them */
+	u8 *data;				/* pages 2..: read-only */
+	unsigned long pages;			/* of the whole ring */
 	u32 size;		/* data bytes, a power of two */
 	u64 prod;		/* our producer position; the header's is a copy */
 	u64 dropped;
 	u64 records;
 	u64 bad_consumer;
+	u64 consumer_max;	/* the highest consumer position accepted */
 	bool ready;		/* written under the event lock */
 } kuif_ring;
 
@@ -65,14 +74,21 @@ static DECLARE_WAIT_QUEUE_HEAD(kuif_ring_wait);
 /* The consumer position, if it makes sense; else reset, counted. */
 static u64 kuif_ring_consumer(void)
 {
-	u64 cons = smp_load_acquire(&kuif_ring.hdr->consumer);
+	u64 cons = smp_load_acquire(&kuif_ring.cons->consumer);
 
 	if (cons > kuif_ring.prod || kuif_ring.prod - cons > kuif_ring.size ||
 	    cons % 8) {
 		kuif_ring.bad_consumer++;
 		WRITE_ONCE(kuif_ring.hdr->bad_consumer, kuif_ring.bad_consumer);
 		cons = kuif_ring.prod;
-		WRITE_ONCE(kuif_ring.hdr->consumer, cons);
+		WRITE_ONCE(kuif_ring.cons->consumer, cons);
+	}
+	if (cons > kuif_ring.consumer_max) {
+		kuif_ring.consumer_max = cons;
+		WRITE_ONCE(kuif_ring.hdr->consumer_max, cons);
+		/* Before any byte it frees is written: a reader that copied
+		 * one of those bytes then sees that it was freed. */
+		smp_wmb();
 	}
 	return cons;
 }
@@ -103,6 +119,8 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	if (old + pad + need - cons > kuif_ring.size) {
 		kuif_ring.dropped++;
 		WRITE_ONCE(kuif_ring.hdr->dropped, kuif_ring.dropped);
+		/* A reader that sees this kseq knows it was dropped. */
+		smp_store_release(&kuif_ring.hdr->last_kseq, ev->kseq);
 		return -ENOSPC;
 	}
 	if (pad) {
@@ -124,6 +142,8 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	WRITE_ONCE(kuif_ring.hdr->records, kuif_ring.records);
 	/* The record is complete before the reader can see the position. */
 	smp_store_release(&kuif_ring.hdr->producer, kuif_ring.prod);
+	/* After producer: whoever sees this kseq sees the record too. */
+	smp_store_release(&kuif_ring.hdr->last_kseq, ev->kseq);
 	/* Pairs with the barrier in kuif_ring_poll_wait(): a reader that
 	 * found no data is on the queue by now, or will see this record. */
 	if (wq_has_sleeper(&kuif_ring_wait))
@@ -140,26 +160,37 @@ void kuif_ring_poll_wait(struct file *file, struct poll_table_struct *pt)
 
 bool kuif_ring_readable(void)
 {
-	return READ_ONCE(kuif_ring.hdr->consumer) != READ_ONCE(kuif_ring.prod);
+	return READ_ONCE(kuif_ring.cons->consumer) != READ_ONCE(kuif_ring.prod);
 }
 
 void kuif_ring_info(struct kuif_ring_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	info->mmap_size = PAGE_SIZE + kuif_ring.size;
-	info->data_offset = PAGE_SIZE;
+	info->mmap_size = (u64)kuif_ring.pages << PAGE_SHIFT;
+	info->consumer_offset = 0;
+	info->consumer_size = PAGE_SIZE;
+	info->producer_offset = PAGE_SIZE;
+	info->producer_size = PAGE_SIZE;
+	info->data_offset = 2 * PAGE_SIZE;
 	info->data_size = kuif_ring.size;
 }
 
+/*
+ * Any page range of the ring may be mapped read-only; only the consumer
+ * page, alone and shared, may be mapped writable. A private writable copy
+ * would never reach the kernel, and a read-only map of what the kernel
+ * writes must not become writable later: VM_MAYWRITE goes, which mprotect()
+ * and forced writes through get_user_pages() both check.
+ */
 int kuif_ring_mmap(struct vm_area_struct *vma)
 {
-	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long pgoff = vma->vm_pgoff, npages = vma_pages(vma);
+	bool writable;
 
-	if (vma->vm_pgoff != 0 || len > PAGE_SIZE + kuif_ring.size)
+	if (pgoff >= kuif_ring.pages || npages > kuif_ring.pages - pgoff)
 		return -EINVAL;
-	/* A private writable copy would never see the kernel's records, and
-	 * a private read-only one must not become writable later. */
-	if (!(vma->vm_flags & VM_SHARED)) {
+	writable = pgoff == 0 && npages == 1 && (vma->vm_flags & VM_SHARED);
+	if (!writable) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
@@ -168,30 +199,32 @@ int kuif_ring_mmap(struct vm_area_struct *vma)
 		vma->vm_flags &= ~VM_MAYWRITE;
 #endif
 	}
-	return remap_vmalloc_range(vma, kuif_ring.mem, 0);
+	return remap_vmalloc_range(vma, kuif_ring.mem, pgoff);
 }
 
 int __init kuif_ring_init(void)
 {
-	struct kuif_ring_header *h;
+	struct kuif_ring_producer *h;
 
 	kuif_ring.size = ring_pages * PAGE_SIZE;
-	kuif_ring.mem = vmalloc_user(PAGE_SIZE + kuif_ring.size);
+	kuif_ring.pages = 2 + ring_pages;
+	kuif_ring.mem = vmalloc_user(kuif_ring.pages * PAGE_SIZE);
 	if (!kuif_ring.mem)
 		return -ENOMEM;
-	h = kuif_ring.mem;
+	kuif_ring.cons = kuif_ring.mem;
+	h = kuif_ring.mem + PAGE_SIZE;
 	h->magic = KUIF_RING_MAGIC;
 	h->version = KUIF_RING_VERSION;
-	h->data_offset = PAGE_SIZE;
+	h->data_offset = 2 * PAGE_SIZE;
 	h->data_size = kuif_ring.size;
 	kuif_ring.hdr = h;
-	kuif_ring.data = (u8 *)kuif_ring.mem + PAGE_SIZE;
+	kuif_ring.data = (u8 *)kuif_ring.mem + 2 * PAGE_SIZE;
 	kuif_ring.prod = 0;
+	kuif_ring.consumer_max = 0;
 	kuif_event_sync();
 	WRITE_ONCE(kuif_ring.ready, true);
 	return 0;
 }
-
 /* After /dev/kuif is gone: no file, hence no mapping, can remain. */
 void kuif_ring_exit(void)
 {

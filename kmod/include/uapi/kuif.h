@@ -91,33 +91,76 @@ enum kuif_genl_stat {
 #define KUIF_SIGNAL_NR		44
 
 /*
- * The mmap ring of /dev/kuif: mmap(NULL, KUIF_RING_INFO.mmap_size,
- * PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0). The first page is the
- * header; data_size bytes of records follow at data_offset.
+ * The mmap ring of /dev/kuif, version 2. As in the BPF ring buffer, a
+ * reader can write only its consumer position: what the kernel writes is
+ * mapped read-only. The ring is three areas of the device, at the offsets
+ * KUIF_IOC_RING_INFO gives (pages of PAGE_SIZE bytes):
+ *
+ *   consumer_offset (0)       the consumer page: struct kuif_ring_consumer,
+ *                             the only part that may be mapped writable
+ *   producer_offset (page 1)  the producer page: struct
+ *                             kuif_ring_producer, read-only
+ *   data_offset (page 2)      data_size bytes of records, read-only
+ *
+ * A reader opens /dev/kuif O_RDWR and makes two maps:
+ *
+ *   cons = mmap(NULL, consumer_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+ *               fd, consumer_offset);
+ *   prod = mmap(NULL, mmap_size - producer_offset, PROT_READ, MAP_SHARED,
+ *               fd, producer_offset);
+ *
+ * and finds the records at prod + (data_offset - producer_offset). Any
+ * page range of the ring may be mapped read-only (an observer may map all
+ * of it at offset 0); a range beyond the ring is refused with EINVAL. A
+ * writable map of anything but the consumer page alone, or a private
+ * writable map, is refused with EACCES, and a read-only map of those
+ * pages can never be made writable (mprotect fails with EACCES).
  *
  * producer and consumer are byte counters that only grow; a record starts
  * at data_offset + (pos % data_size), is 8-byte aligned and never wraps:
  * when a record does not fit before the end, a KUIF_RING_PAD record fills
- * the tail. The kernel writes producer (release) after the record; the
- * reader writes consumer (release) after it is done with the records. The
- * kernel never overwrites unread data: it counts a drop instead. A
- * consumer position that is not between producer - data_size and producer
- * is corrupt: the kernel counts it in bad_consumer and moves it to
- * producer, discarding what was unread.
+ * the tail. The kernel writes producer (release) after the record, and
+ * last_kseq (release) after producer; the reader writes consumer (release)
+ * after it is done with the records. A reader that loads last_kseq
+ * (acquire) and then producer (acquire) finds below that producer every
+ * record the ring holds up to last_kseq: any kseq up to it it did not
+ * find there was dropped (or never offered to the ring).
+ *
+ * The kernel never overwrites unread data: it counts a drop instead. It
+ * never trusts the consumer page either: a consumer position that is not
+ * 8-byte aligned and between producer - data_size and producer is
+ * corrupt: the kernel counts it in bad_consumer and moves it to producer,
+ * discarding what was unread. Every process that can map the consumer
+ * page shares it, so one of them can make the others lose records: the
+ * kernel writes over anything below the consumer position it accepted.
+ * consumer_max, the highest it ever accepted, is written before the
+ * kernel writes any record that this position allowed. A careful reader
+ * keeps its own position, writes it to the consumer page and never reads
+ * it back; copies each record header once and checks only the copy; and
+ * after copying a record (acquire), finds consumer_max not past the
+ * record's start, or else discards the copy, which may be torn, as lost.
  */
 #define KUIF_RING_MAGIC		0x4b554946U	/* "KUIF" */
-#define KUIF_RING_VERSION	1
+#define KUIF_RING_VERSION	2
 
-struct kuif_ring_header {
-	__u32 magic;
-	__u32 version;
-	__u32 data_offset;		/* bytes from the start of the map */
-	__u32 data_size;		/* bytes of record space, power of 2 */
-	__u64 producer;			/* written by the kernel */
+/* The consumer page (read-write). */
+struct kuif_ring_consumer {
 	__u64 consumer;			/* written by the reader */
+};
+
+/* The producer page (read-only): written by the kernel alone. */
+struct kuif_ring_producer {
+	__u32 magic;			/* KUIF_RING_MAGIC */
+	__u32 version;			/* KUIF_RING_VERSION */
+	__u32 data_offset;		/* as in struct kuif_ring_info */
+	__u32 data_size;		/* bytes of record space, power of 2 */
+	__u64 producer;			/* end of the last record written */
 	__u64 dropped;			/* records not written: ring full */
 	__u64 records;			/* records written */
 	__u64 bad_consumer;		/* corrupt consumer positions seen */
+	__u64 last_kseq;		/* last event offered: written or
+					 * dropped */
+	__u64 consumer_max;		/* highest consumer accepted */
 };
 
 #define KUIF_RING_EVENT		1
@@ -133,10 +176,15 @@ struct kuif_ring_record {
 	__u8 payload[];			/* payload_len bytes */
 };
 
+/* Offsets are of the device, in bytes, multiples of the page size. */
 struct kuif_ring_info {
-	__u64 mmap_size;		/* header page + data */
-	__u32 data_offset;
+	__u64 mmap_size;		/* the whole ring: all three areas */
+	__u32 data_offset;		/* the records */
 	__u32 data_size;
+	__u32 consumer_offset;		/* the consumer page: 0 */
+	__u32 consumer_size;		/* one page */
+	__u32 producer_offset;		/* the producer page */
+	__u32 producer_size;		/* one page */
 };
 
 /* /dev/kuif ioctls. Magic 0xB9 is unassigned in ioctl-number.rst. */

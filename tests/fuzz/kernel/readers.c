@@ -29,36 +29,39 @@ static unsigned long killed_ring, killed_netlink;
 static void __attribute__((noreturn)) ring_reader(int ready)
 {
 	struct kuif_ring_info info;
-	volatile struct kuif_ring_header *h;
+	volatile struct kuif_ring_consumer *cp;
+	const volatile struct kuif_ring_producer *h;
 	struct pollfd p;
-	uint8_t *data;
+	const uint8_t *data;
 	int fd;
 
 	fd = open("/dev/kuif", O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, KUIF_IOC_RING_INFO, &info) != 0)
 		_exit(1);
-	h = mmap(NULL, info.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 fd, 0);
-	if (h == MAP_FAILED)
+	cp = mmap(NULL, info.consumer_size, PROT_READ | PROT_WRITE,
+		  MAP_SHARED, fd, info.consumer_offset);
+	h = mmap(NULL, info.mmap_size - info.producer_offset, PROT_READ,
+		 MAP_SHARED, fd, info.producer_offset);
+	if (cp == MAP_FAILED || h == MAP_FAILED)
 		_exit(1);
-	data = (uint8_t *)h + info.data_offset;
+	data = (const uint8_t *)h + (info.data_offset - info.producer_offset);
 	(void)!write(ready, "r", 1);
 	p.fd = fd;
 	p.events = POLLIN;
 	for (;;) {
-		uint64_t c = __atomic_load_n(&h->consumer, __ATOMIC_ACQUIRE);
+		uint64_t c = __atomic_load_n(&cp->consumer, __ATOMIC_ACQUIRE);
 		uint64_t end = __atomic_load_n(&h->producer, __ATOMIC_ACQUIRE);
 
 		if (c > end || end - c > info.data_size || c % 8)
 			c = end;	/* the kernel will reset it too */
 		while (c < end) {
-			const struct kuif_ring_record *r =
-				(const void *)(data + c % info.data_size);
+			uint32_t len;
 
-			if (r->len < 8 || r->len % 8)
+			memcpy(&len, data + c % info.data_size, sizeof(len));
+			if (len < 8 || len % 8)
 				break;
-			c += r->len;
-			__atomic_store_n(&h->consumer, c, __ATOMIC_RELEASE);
+			c += len;
+			__atomic_store_n(&cp->consumer, c, __ATOMIC_RELEASE);
 		}
 		poll(&p, 1, 10);
 	}
@@ -108,24 +111,29 @@ static pid_t start_reader(int ring)
 /* The consumer a dead reader left must be one the kernel accepts. */
 static void check_consumer(void)
 {
-	volatile struct kuif_ring_header *h;
+	const volatile struct kuif_ring_consumer *cp;
+	const volatile struct kuif_ring_producer *h;
+	uint8_t *m;
 	uint64_t c, p;
 	int fd = open("/dev/kuif", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	h = mmap(NULL, KF_PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	/* The consumer and producer pages, read-only, in one map. */
+	m = mmap(NULL, 2 * KF_PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	if (h == MAP_FAILED) {
-		kf_fail("mmap of the ring header: %s", strerror(errno));
+	if (m == MAP_FAILED) {
+		kf_fail("mmap of the ring's first pages: %s", strerror(errno));
 		return;
 	}
-	c = __atomic_load_n(&h->consumer, __ATOMIC_ACQUIRE);
+	cp = (const void *)m;
+	h = (const void *)(m + KF_PAGE);
+	c = __atomic_load_n(&cp->consumer, __ATOMIC_ACQUIRE);
 	p = __atomic_load_n(&h->producer, __ATOMIC_ACQUIRE);
 	if (c > p || p - c > h->data_size || c % 8)
 		kf_fail("a dead reader left consumer %llu, producer %llu",
 			(unsigned long long)c, (unsigned long long)p);
-	munmap((void *)h, KF_PAGE);
+	munmap(m, 2 * KF_PAGE);
 }
 
 static pid_t start_killer(pid_t victim, unsigned int delay_us)

@@ -5,11 +5,15 @@
  * the producer, behind the window, misaligned and huge.
  *
  * Must run as the ring's only reader (kuifd with ring = no), so that the
- * header can be checked exactly. Promises checked: a map with a non-zero
- * offset or beyond the ring is EINVAL, a private writable one EACCES, and
- * a private read-only one cannot become writable; a corrupt consumer is
- * counted in bad_consumer and moved to the producer at the next event; a
- * valid one is left alone; every record between consumer and producer is
+ * header can be checked exactly. Promises checked: a map beyond the ring
+ * is EINVAL; a writable map of anything but the consumer page alone, or a
+ * private writable one, is EACCES; a read-only map of the producer page or
+ * the data can never become writable (mprotect: EACCES) and a write to it
+ * faults, while a shared map of the consumer page alone can; a corrupt
+ * consumer is counted in bad_consumer and moved to the producer at the
+ * next event; a valid one is left alone; last_kseq names the last event
+ * offered to the ring; consumer_max never goes back, never passes the
+ * producer, and reaches every consumer accepted; every record between consumer and producer is
  * well-formed, and an event emitted into a drained ring is found in it.
  */
 #include <errno.h>
@@ -20,6 +24,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 #include <kuif.h>
 #include "kfuzz.h"
@@ -28,8 +34,11 @@
 
 static int fd = -1;
 static struct kuif_ring_info info;
-static volatile struct kuif_ring_header *hdr;	/* shared, read-write */
-static uint8_t *data;
+static volatile struct kuif_ring_consumer *cp;	/* shared, read-write */
+static const volatile struct kuif_ring_producer *hdr;	/* read-only */
+static const uint8_t *data;
+static size_t ro_size;
+static uint64_t cmax_seen;
 static void *kept[KEPT_MAX];
 static size_t kept_len[KEPT_MAX];
 
@@ -42,17 +51,37 @@ static int ring_init(void)
 		kf_fail("/dev/kuif ring info: %s", strerror(errno));
 		return -1;
 	}
-	p = mmap(NULL, info.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 fd, 0);
+	if (info.consumer_offset != 0 || info.consumer_size != KF_PAGE ||
+	    info.producer_offset != KF_PAGE || info.producer_size != KF_PAGE ||
+	    info.data_offset != 2 * KF_PAGE ||
+	    info.mmap_size != info.data_offset + (uint64_t)info.data_size) {
+		kf_fail("ring geometry: consumer %u+%u producer %u+%u "
+			"data %u+%u map %llu", info.consumer_offset,
+			info.consumer_size, info.producer_offset,
+			info.producer_size, info.data_offset, info.data_size,
+			(unsigned long long)info.mmap_size);
+		return -1;
+	}
+	p = mmap(NULL, info.consumer_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, info.consumer_offset);
 	if (p == MAP_FAILED) {
-		kf_fail("mmap of the ring: %s", strerror(errno));
+		kf_fail("mmap of the consumer page: %s", strerror(errno));
+		return -1;
+	}
+	cp = p;
+	ro_size = info.mmap_size - info.producer_offset;
+	p = mmap(NULL, ro_size, PROT_READ, MAP_SHARED, fd, info.producer_offset);
+	if (p == MAP_FAILED) {
+		kf_fail("mmap of the producer page and data: %s",
+			strerror(errno));
 		return -1;
 	}
 	hdr = p;
-	data = (uint8_t *)p + info.data_offset;
-	if (hdr->magic != KUIF_RING_MAGIC || hdr->data_size != info.data_size) {
-		kf_fail("ring header: magic %#x size %u", hdr->magic,
-			hdr->data_size);
+	data = (const uint8_t *)p + (info.data_offset - info.producer_offset);
+	if (hdr->magic != KUIF_RING_MAGIC || hdr->data_size != info.data_size ||
+	    hdr->version != KUIF_RING_VERSION) {
+		kf_fail("ring header: magic %#x version %u size %u", hdr->magic,
+			hdr->version, hdr->data_size);
 		return -1;
 	}
 	return 0;
@@ -145,7 +174,7 @@ static void ring_channel_on(void)
 /* Write a consumer position, emit, and see what the kernel made of it. */
 static void ring_consumer(void)
 {
-	uint64_t p, bad0, c, kseq, p2;
+	uint64_t p, bad0, c, kseq, p2, last, cmax, c_set;
 	int valid, how = (int)kf_below(7);
 
 	ring_channel_on();
@@ -160,14 +189,28 @@ static void ring_consumer(void)
 	case 4: c = kf_number(); break;
 	case 5: c = p - kf_below(p < info.data_size ? p + 1 :
 				 info.data_size + 1) / 8 * 8; break;
-	default: c = hdr->consumer; break;			/* unchanged */
+	default: c = cp->consumer; break;			/* unchanged */
 	}
 	valid = consumer_valid(c, p);
-	__atomic_store_n(&hdr->consumer, c, __ATOMIC_RELEASE);
+	c_set = c;
+	__atomic_store_n(&cp->consumer, c, __ATOMIC_RELEASE);
 
 	kseq = emit_one();
+	last = __atomic_load_n(&hdr->last_kseq, __ATOMIC_ACQUIRE);
 	p2 = __atomic_load_n(&hdr->producer, __ATOMIC_ACQUIRE);
-	c = __atomic_load_n(&hdr->consumer, __ATOMIC_ACQUIRE);
+	c = __atomic_load_n(&cp->consumer, __ATOMIC_ACQUIRE);
+	if (kseq && last < kseq)
+		kf_fail("last_kseq %llu after event %llu was offered",
+			(unsigned long long)last, (unsigned long long)kseq);
+	cmax = __atomic_load_n(&hdr->consumer_max, __ATOMIC_ACQUIRE);
+	if (cmax < cmax_seen || cmax > p2 ||
+	    (kseq && cmax < (valid ? c_set : p)))
+		kf_fail("consumer_max %llu: was %llu, producer %llu, consumer "
+			"%s %llu", (unsigned long long)cmax,
+			(unsigned long long)cmax_seen, (unsigned long long)p2,
+			valid ? "accepted" : "reset from",
+			(unsigned long long)c_set);
+	cmax_seen = cmax;
 	if (valid && hdr->bad_consumer != bad0)
 		kf_fail("a valid consumer was counted as bad");
 	if (!valid) {
@@ -191,7 +234,26 @@ static void ring_consumer(void)
 			(unsigned long long)kseq,
 			valid ? "draining it" : "the consumer reset");
 	if (how != 0 || kf_chance(70))
-		__atomic_store_n(&hdr->consumer, p2, __ATOMIC_RELEASE);
+		__atomic_store_n(&cp->consumer, p2, __ATOMIC_RELEASE);
+}
+
+/* A write through p must kill a child with SIGSEGV. */
+static void write_faults(volatile uint8_t *p, const char *what)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		*p = (uint8_t)(*p + 1);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return;
+	if (!WIFSIGNALED(status) ||
+	    (WTERMSIG(status) != SIGSEGV && WTERMSIG(status) != SIGBUS))
+		kf_fail("a write to %s did not fault (status %#x)", what,
+			status);
 }
 
 /* Maps of every shape: refused or not as promised. */
@@ -200,17 +262,28 @@ static void ring_map(void)
 	static const int prots[] = {
 		PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE, PROT_NONE,
 	};
-	size_t len = kf_chance(50) ? info.mmap_size :
-		     (1 + kf_below(info.mmap_size / KF_PAGE + 2)) * KF_PAGE;
-	off_t off = kf_chance(80) ? 0 : (off_t)(kf_below(4) * KF_PAGE);
+	size_t pages = info.mmap_size / KF_PAGE, pgoff, npages;
 	int prot = prots[kf_below(4)];
 	int shared = kf_chance(60);
-	int want = 0, i;
+	int want = 0, i, writable;
+	size_t len;
+	off_t off;
 	void *p;
 
-	if (off != 0 || len > info.mmap_size)
+	pgoff = kf_chance(50) ? 0 : kf_chance(50) ? 1 : kf_below(pages + 2);
+	switch (kf_below(4)) {
+	case 0: npages = pages > pgoff ? pages - pgoff : 1; break;
+	case 1: npages = 1; break;
+	case 2: npages = 2; break;
+	default: npages = 1 + kf_below(pages + 2); break;
+	}
+	off = (off_t)(pgoff * KF_PAGE);
+	len = npages * KF_PAGE;
+	/* Only the consumer page, alone and shared, may be written. */
+	writable = shared && pgoff == 0 && npages == 1;
+	if (pgoff >= pages || npages > pages - pgoff)
 		want = EINVAL;
-	else if (!shared && (prot & PROT_WRITE))
+	else if ((prot & PROT_WRITE) && !writable)
 		want = EACCES;
 	p = mmap(NULL, len, prot, shared ? MAP_SHARED : MAP_PRIVATE, fd, off);
 	if (p == MAP_FAILED) {
@@ -229,13 +302,27 @@ static void ring_map(void)
 		munmap(p, len);
 		return;
 	}
-	if (!shared && mprotect(p, len, PROT_READ | PROT_WRITE) == 0)
-		kf_fail("a private read-only map of the ring became writable");
+	if (!writable && mprotect(p, len, PROT_READ | PROT_WRITE) == 0)
+		kf_fail("a %s map of %zu pages at page %zu became writable",
+			shared ? "shared" : "private", npages, pgoff);
+	else if (!writable && errno != EACCES)
+		kf_fail("mprotect of a read-only ring map: %s, want EACCES",
+			strerror(errno));
+	if (writable && !(prot & PROT_WRITE) &&
+	    mprotect(p, len, PROT_READ | PROT_WRITE) != 0)
+		kf_fail("a read-only map of the consumer page cannot become "
+			"writable: %s", strerror(errno));
+	if (!writable && (prot & PROT_READ) && kf_chance(5))
+		write_faults((uint8_t *)p + (npages - 1) * KF_PAGE + 8,
+			     "a read-only ring map");
 	if (kf_chance(30) && mremap(p, len, len + KF_PAGE, 0) != MAP_FAILED)
 		kf_fail("the ring map grew with mremap");
-	if ((prot & PROT_READ) && kf_chance(50) &&
-	    ((volatile struct kuif_ring_header *)p)->magic != KUIF_RING_MAGIC)
-		kf_fail("a second map sees another header");
+	/* The producer page, wherever this map holds it. */
+	if ((prot & PROT_READ) && kf_chance(50) && pgoff <= 1 &&
+	    pgoff + npages > 1 &&
+	    ((const volatile struct kuif_ring_producer *)
+	     ((uint8_t *)p + (1 - pgoff) * KF_PAGE))->magic != KUIF_RING_MAGIC)
+		kf_fail("a second map sees another producer page");
 	if (kf_chance(20)) {
 		/* Gone from this map; never touched again. */
 		madvise(p, len, kf_chance(50) ? MADV_DONTNEED : MADV_REMOVE);
@@ -251,7 +338,7 @@ static void ring_map(void)
 static void ring_poll(void)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	uint64_t c = hdr->consumer, p;
+	uint64_t c = cp->consumer, p;
 	int r;
 
 	p = __atomic_load_n(&hdr->producer, __ATOMIC_ACQUIRE);
@@ -287,14 +374,15 @@ static void ring_fini(void)
 			munmap(kept[i], kept_len[i]);
 		kept[i] = NULL;
 	}
-	__atomic_store_n(&hdr->consumer,
+	__atomic_store_n(&cp->consumer,
 			 __atomic_load_n(&hdr->producer, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELEASE);
 	printf("ring: %llu records, %llu dropped, %llu corrupt consumers reset\n",
 	       (unsigned long long)hdr->records,
 	       (unsigned long long)hdr->dropped,
 	       (unsigned long long)hdr->bad_consumer);
-	munmap((void *)hdr, info.mmap_size);
+	munmap((void *)hdr, ro_size);
+	munmap((void *)cp, info.consumer_size);
 	close(fd);
 }
 

@@ -14,14 +14,16 @@ t_ring_info_matches_ring_pages() {
 	pages=$(cat /sys/module/kuif/parameters/ring_pages)
 	size=$(ring_stat data_size); map=$(ring_stat mmap_size)
 	[ "$size" = $((pages * 4096)) ] || { echo "data_size $size for $pages pages"; return 1; }
-	[ "$map" = $(((pages + 1) * 4096)) ] || { echo "mmap_size $map"; return 1; }
+	[ "$map" = $(((pages + 2) * 4096)) ] || { echo "mmap_size $map"; return 1; }
+	[ "$(ring_stat version)" = 2 ] || { echo "ring version $(ring_stat version)"; return 1; }
 }
 
 t_ring_delivers_in_kseq_order() {
 	local out
 	systemctl stop kuifd 2>/dev/null
 	ring_drain
-	"$HERE/ring-reader" --count 5 --timeout 10 > "$T/ring5.out" &
+	# Only these: the kernel may emit others meanwhile (module.load).
+	"$HERE/ring-reader" --count 5 --timeout 10 --event chardev.write > "$T/ring5.out" &
 	local pid=$!
 	sleep 0.3
 	for i in 1 2 3 4 5; do printf "ring-$i" > /dev/kuif; done
@@ -68,34 +70,94 @@ t_ring_corrupt_consumer_is_recovered() {
 	echo "$out" | grep -q "after misalignment" || { echo "got: $out"; return 1; }
 }
 
-t_ring_mmap_refuses_bad_requests() {
-	python3 - <<'PY'
-import mmap, os, fcntl, errno
-fd = os.open("/dev/kuif", os.O_RDWR)
-pages = int(open("/sys/module/kuif/parameters/ring_pages").read())
-def refused(length, offset=0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE):
-    try:
-        mmap.mmap(fd, length, flags=flags, prot=prot, offset=offset)
-    except OSError as e:
-        return e.errno
-    return 0
-assert refused((pages + 2) * 4096) == errno.EINVAL, "too long"
-assert refused(4096, offset=4096) == errno.EINVAL, "offset"
-assert refused(4096, flags=mmap.MAP_PRIVATE) == errno.EACCES, "private writable"
-m = mmap.mmap(fd, (pages + 1) * 4096, flags=mmap.MAP_SHARED)
-assert m[:4] == b"FIUK", m[:4]    # KUIF_RING_MAGIC, little endian
-m.close()
-# A private read-only map cannot be made writable afterwards.
-import ctypes
+# Python helpers for the ring's maps: raw mmap/mprotect through ctypes.
+RING_PY='
+import ctypes, errno, mmap, os, signal, sys
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
 libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
                       ctypes.c_int, ctypes.c_int, ctypes.c_long]
-addr = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)
-assert addr not in (None, ctypes.c_void_p(-1).value), "private read-only map refused"
 libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-rc = libc.mprotect(ctypes.c_void_p(addr), 4096, mmap.PROT_READ | mmap.PROT_WRITE)
-assert rc == -1 and ctypes.get_errno() == errno.EACCES, (rc, ctypes.get_errno())
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+PG = 4096
+R, W, RW = mmap.PROT_READ, mmap.PROT_WRITE, mmap.PROT_READ | mmap.PROT_WRITE
+SH, PR = mmap.MAP_SHARED, mmap.MAP_PRIVATE
+fd = os.open("/dev/kuif", os.O_RDWR)
+pages = int(open("/sys/module/kuif/parameters/ring_pages").read()) + 2
+def map_(length, offset=0, flags=SH, prot=R):
+    a = libc.mmap(None, length, prot, flags, fd, offset)
+    if a in (None, ctypes.c_void_p(-1).value):
+        return -ctypes.get_errno()
+    return a
+def refused(*a, **k):
+    r = map_(*a, **k)
+    if r > 0:
+        libc.munmap(r, a[0])
+        return 0
+    return -r
+def faults(addr):
+    # A write through addr, in a child: it must die of SIGSEGV.
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+        ctypes.memset(addr, 0x55, 8)
+        os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    return os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGSEGV
+'
+
+t_ring_mmap_refuses_bad_requests() {
+	python3 - <<PY
+$RING_PY
+e = errno
+assert refused((pages + 1) * PG) == e.EINVAL, "too long"
+assert refused(PG, offset=pages * PG) == e.EINVAL, "offset past the ring"
+assert refused(2 * PG, offset=(pages - 1) * PG) == e.EINVAL, "running past the ring"
+assert refused(PG, flags=PR, prot=RW) == e.EACCES, "private writable"
+# Every map the reader needs, and an observer's read-only map of all.
+c = map_(PG, prot=RW)
+assert c > 0, "consumer page read-write: %d" % c
+p = map_((pages - 1) * PG, offset=PG)
+assert p > 0, "producer page and data read-only: %d" % p
+assert ctypes.string_at(p, 4) == b"FIUK"      # KUIF_RING_MAGIC, little endian
+a = map_(pages * PG)
+assert a > 0, "read-only map of the whole ring: %d" % a
+assert ctypes.string_at(a + PG, 4) == b"FIUK"
+# A private read-only map of the consumer page cannot be made writable,
+# a shared one can.
+m = map_(PG, flags=PR)
+assert m > 0 and libc.mprotect(m, PG, RW) == -1 and ctypes.get_errno() == e.EACCES
+m = map_(PG)
+assert m > 0 and libc.mprotect(m, PG, RW) == 0, "shared consumer page not upgradable"
+PY
+}
+
+# The producer page and the data are the kernel's: a reader cannot map them
+# writable, cannot make a read-only map writable, and its writes fault.
+t_ring_producer_and_data_are_read_only() {
+	python3 - <<PY
+$RING_PY
+e = errno
+for off, n, what in ((0, pages, "the whole ring"), (0, 2, "consumer + producer"),
+                     (PG, 1, "the producer page"), (PG, pages - 1, "producer + data"),
+                     (2 * PG, 1, "the data")):
+    for fl in (SH, PR):
+        for prot in (RW, W):
+            r = refused(n * PG, offset=off, flags=fl, prot=prot)
+            assert r in (e.EACCES, e.EPERM), "writable map of %s (%#x): %d" % (what, fl, r)
+    m = map_(n * PG, offset=off)
+    assert m > 0, "read-only map of %s: %d" % (what, m)
+    assert libc.mprotect(m, n * PG, RW) == -1 and ctypes.get_errno() in (e.EACCES, e.EPERM), \
+        "mprotect made %s writable" % what
+    # Its last page is the producer page or data in every case.
+    assert faults(m + (n - 1) * PG + 16), "a write to %s did not fault" % what
+# The producer position did not move under those writes.
+p = map_(PG, offset=PG)
+before = ctypes.string_at(p, 64)
+assert faults(p + 8) and ctypes.string_at(p, 64) == before
+# The consumer page, mapped as a reader maps it, can be written.
+c = map_(PG, prot=RW)
+assert c > 0 and not faults(c + 4000), "the consumer page is not writable"
 PY
 }
 
@@ -162,12 +224,103 @@ t_kuifd_reads_the_ring() {
 	if rmmod kuif 2>/dev/null; then modprobe kuif; echo "rmmod with kuifd's ring open"; return 1; fi
 }
 
+# "events lost" at a subscriber: bench events received, and the sum of the
+# counts of its lost records.
+ring_sub_counts() {
+	python3 - "$1" <<'PY'
+import json, sys
+ev = lost = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "event" and r["event"] == "bench":
+        ev += 1
+    elif r["type"] == "lost":
+        assert r["count"] > 0, r
+        lost += r["count"]
+print(ev, lost)
+PY
+}
+
+# kuifd with the ring as its only channel for BENCH events (BENCH on the
+# ring channel alone: netlink and signals carry none of them), a
+# subscriber, and one event through first so that the bus has a place.
+ring_only_kuifd() {	# ring_only_kuifd TAG
+	kuifd_config '[sources]\nring = yes\nsignal = no\ninotify = no\n' || return 1
+	monitor_start "$1" --event bench || return 1
+	"$HERE/nl-cmd" bench 1 64 2 > /dev/null || return 1
+	wait_for "grep -q bench $T/$1.out" 100 || { echo "the first event did not come"; return 1; }
+}
+
+# A burst larger than the ring while kuifd does not read it: the ring
+# keeps the head and drops the tail, which no later event reveals. kuifd
+# learns the last kseq from the producer page, so the subscriber gets
+# events + lost = the burst, exactly.
+t_ring_burst_losses_all_reported() {
+	local n=20000 rc=0 pid d0 d1 ev lost
+	ring_only_kuifd rb || { kill "$MON_PID" 2>/dev/null; kuifd_config_default; return 1; }
+	d0=$(ring_stat dropped)
+	pid=$(systemctl show -P MainPID kuifd)
+	kill -STOP "$pid"
+	"$HERE/nl-cmd" bench $n 64 2 > /dev/null || { echo "bench failed"; rc=1; }
+	kill -CONT "$pid"
+	d1=$(ring_stat dropped)
+	# Well past the reorder window after the ring has drained.
+	sleep 3
+	kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null
+	read -r ev lost < <(ring_sub_counts "$T/rb.out")
+	echo "ring burst: $ev events + $lost lost of $((n + 1)); the kernel dropped $((d1 - d0))" |
+		tee -a "$R/ring-figures.txt"
+	[ $((d1 - d0)) -gt 0 ] || { echo "the ring did not overflow"; rc=1; }
+	[ $((ev + lost)) -eq $((n + 1)) ] || rc=1
+	[ "$lost" -ge $((d1 - d0)) ] || { echo "fewer lost than dropped"; rc=1; }
+	kuifd_config_default
+	return $rc
+}
+
+# Another member of group kuif maps the consumer page and writes garbage
+# positions into it while events flow through the ring: the kernel counts
+# and resets them, kuifd keeps running, and every event reaches the
+# subscriber or is reported lost.
+t_kuifd_survives_consumer_scribbler() {
+	local rc=0 pid b0 b1 spid i ev lost n=1
+	ring_only_kuifd scr || { kill "$MON_PID" 2>/dev/null; kuifd_config_default; return 1; }
+	pid=$(systemctl show -P MainPID kuifd)
+	b0=$(ring_stat bad_consumer)
+	"$HERE/ring-reader" --scribble 6 &
+	spid=$!
+	for i in $(seq 10); do
+		"$HERE/nl-cmd" bench 1000 64 2 > /dev/null || { echo "bench $i failed"; rc=1; }
+		n=$((n + 1000))
+		sleep 0.3
+	done
+	wait "$spid" || { echo "the scribbler failed"; rc=1; }
+	b1=$(ring_stat bad_consumer)
+	# After the scribbler: one more, and it must come.
+	"$HERE/nl-cmd" bench 1 64 2 > /dev/null; n=$((n + 1))
+	sleep 3
+	kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null
+	read -r ev lost < <(ring_sub_counts "$T/scr.out")
+	echo "scribbler: $ev events + $lost lost of $n; $((b1 - b0)) consumer positions reset" |
+		tee -a "$R/ring-figures.txt"
+	[ "$(systemctl show -P MainPID kuifd)" = "$pid" ] && systemctl is-active -q kuifd ||
+		{ echo "kuifd died"; rc=1; }
+	[ "$b1" -gt "$b0" ] || { echo "no bad consumer counted"; rc=1; }
+	[ "$ev" -gt 0 ] || { echo "no event reached the subscriber"; rc=1; }
+	[ $((ev + lost)) -eq "$n" ] || rc=1
+	tail -n 1 "$T/scr.out" | grep -q '"event":"bench"' || { echo "the last event did not come"; rc=1; }
+	kuifd_config_default
+	return $rc
+}
+
 check ring_info_matches_ring_pages t_ring_info_matches_ring_pages
 check ring_delivers_in_kseq_order t_ring_delivers_in_kseq_order
 check ring_full_drops_and_never_corrupts t_ring_full_drops_and_never_corrupts
 check ring_corrupt_consumer_is_recovered t_ring_corrupt_consumer_is_recovered
 check ring_mmap_refuses_bad_requests t_ring_mmap_refuses_bad_requests
+check ring_producer_and_data_are_read_only t_ring_producer_and_data_are_read_only
 check poll_wakes_on_new_data t_poll_wakes_on_new_data
 check ioctl_set_get_and_errors t_ioctl_set_get_and_errors
 check rmmod_busy_while_ring_mapped t_rmmod_busy_while_ring_mapped
 check kuifd_reads_the_ring t_kuifd_reads_the_ring
+check ring_burst_losses_all_reported t_ring_burst_losses_all_reported
+check kuifd_survives_consumer_scribbler t_kuifd_survives_consumer_scribbler
