@@ -2,6 +2,18 @@
 /*
  * Generic netlink family "kuif": request/reply commands and the "events"
  * multicast group on which every kernel event is published.
+ *
+ * Event payloads come from root-only interfaces (/dev/kuif, debugfs,
+ * configfs, EMIT), so joining "events" needs CAP_NET_ADMIN. ECHO is open
+ * to everyone: the events of callers without CAP_NET_ADMIN are
+ * rate-limited (kuif_limit_allow()). The family is new, so every command
+ * is strictly validated (resv_start_op 0), and its handlers run in
+ * parallel (parallel_ops): they share no state but what event.c, signal.c
+ * and the counters lock themselves, and a BENCH must not hold genl_mutex,
+ * which every other family without parallel_ops needs.
+ *
+ * The family is registered after, and unregistered before, every part its
+ * handlers use; unregistering waits for the handlers that are running.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,8 +28,14 @@ enum kuif_genl_mcgrp {
 };
 
 static const struct genl_multicast_group kuif_genl_mcgrps[] = {
-	[KUIF_MCGRP_EVENTS] = { .name = KUIF_GENL_MCGRP_EVENTS },
+	[KUIF_MCGRP_EVENTS] = {
+		.name	= KUIF_GENL_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
+
+/* Registered: events may be multicast (the group's id is valid). */
+static bool kuif_genl_live;
 
 /* A u32 range too wide for NLA_POLICY_RANGE; not const: 6.1 wants it so. */
 static struct netlink_range_validation kuif_bench_count_range = {
@@ -66,7 +84,8 @@ static int kuif_genl_echo(struct sk_buff *skb, struct genl_info *info)
 	genlmsg_end(reply, hdr);
 
 	err = genlmsg_reply(reply, info);
-	if (!err)
+	if (!err && (netlink_capable(skb, CAP_NET_ADMIN) ||
+		     kuif_limit_allow(KUIF_LIMITED_ECHO)))
 		kuif_emit("netlink.echo", msg, strlen(msg), NULL);
 	return err;
 
@@ -142,6 +161,17 @@ static int kuif_genl_put_stats(struct sk_buff *skb)
 	struct kuif_stats st;
 	struct nlattr *nest;
 	int i, err = 0;
+
+	/* Channel i's counters are the i-th pair after NETLINK_SENT. */
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_RING !=
+		     KUIF_STAT_RING_SENT);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_SIGNAL !=
+		     KUIF_STAT_SIGNAL_SENT);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_UPCALL !=
+		     KUIF_STAT_UPCALL_SENT);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 1 != KUIF_STAT_NETLINK_DROPPED);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_COUNT !=
+		     KUIF_STAT_PAD);
 
 	kuif_stats_get(&st);
 	nest = nla_nest_start(skb, KUIF_A_STATS);
@@ -250,9 +280,10 @@ static struct genl_family kuif_genl_family __ro_after_init = {
 	.maxattr	= KUIF_A_MAX,
 	.policy		= kuif_genl_policy,
 	.module		= THIS_MODULE,
+	.parallel_ops	= true,
 	.small_ops	= kuif_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(kuif_genl_ops),
-	.resv_start_op	= KUIF_CMD_MAX + 1,
+	.resv_start_op	= 0,
 	.mcgrps		= kuif_genl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(kuif_genl_mcgrps),
 };
@@ -283,6 +314,8 @@ int kuif_genl_publish(const struct kuif_event *ev)
 	size_t size;
 	int err;
 
+	if (!READ_ONCE(kuif_genl_live))
+		return 0;
 	size = 2 * nla_total_size_64bit(sizeof(u64)) +
 	       nla_total_size(strlen(ev->name) + 1) +
 	       nla_total_size(ev->len);
@@ -312,10 +345,22 @@ int kuif_genl_publish(const struct kuif_event *ev)
 
 int __init kuif_genl_init(void)
 {
-	return genl_register_family(&kuif_genl_family);
+	int err;
+
+	err = genl_register_family(&kuif_genl_family);
+	if (err)
+		return err;
+	WRITE_ONCE(kuif_genl_live, true);
+	return 0;
 }
 
+/*
+ * No multicast once the family is unregistered: its group id may be given
+ * to another family. Unregistering waits for the running handlers.
+ */
 void kuif_genl_exit(void)
 {
+	WRITE_ONCE(kuif_genl_live, false);
+	kuif_event_sync();
 	genl_unregister_family(&kuif_genl_family);
 }
