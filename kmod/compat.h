@@ -2,6 +2,10 @@
 /*
  * What differs between the kernels kuif.ko is built for (6.1 and 6.12), in
  * one place. Each block names the release that changed the interface.
+ *
+ * checkpatch warns about every LINUX_VERSION_CODE test (and about the
+ * non-const bus_type 6.1 needs): this header is where they are meant to
+ * be, so that the rest of kmod/ has none.
  */
 #ifndef _KUIF_COMPAT_H
 #define _KUIF_COMPAT_H

@@ -32,6 +32,7 @@ static void kuif_notify_fn(struct work_struct *work)
 {
 	sysfs_notify_dirent(kuif_count_kn);
 }
+
 static DECLARE_DELAYED_WORK(kuif_notify_work, kuif_notify_fn);
 
 /*
@@ -160,6 +161,7 @@ static ssize_t description_store(KUIF_BUS_TYPE *bus, const char *buf,
 }
 static BUS_ATTR_RW(description);
 
+/* Not const: 6.1's bus_register() takes a writable bus_type. */
 static struct bus_type kuif_bus = {
 	.name = KUIF_NAME,
 };

@@ -141,8 +141,10 @@ static bool kuif_upcall_matches(const char *name)
 	return false;
 }
 
-/* Publish hook (event lock held, BH disabled): see kuif.h. Counted later,
- * when the helper runs; 0 here unless dropped. */
+/*
+ * Publish hook (event lock held, BH disabled): see kuif.h. Counted later,
+ * when the helper runs; 0 here unless dropped.
+ */
 int kuif_upcall_publish(const struct kuif_event *ev)
 {
 	struct kuif_upcall *u;
@@ -201,6 +203,7 @@ static int kuif_upcall_run(const struct kuif_upcall *u)
 	char helper[KUIF_UPCALL_PATH_MAX], kseq[24];
 	char env_seq[32], env_event[16 + KUIF_EVENT_NAME_MAX], env_time[40];
 	char env_payload[24 + 2 * KUIF_PAYLOAD_MAX];
+	/* Not static const: call_usermodehelper() takes char **. */
 	char *argv[] = { helper, (char *)u->name, kseq, NULL };
 	char *envp[] = { "HOME=/", "PATH=/sbin:/usr/sbin:/bin:/usr/bin",
 			 env_seq, env_event, env_time, env_payload, NULL };
