@@ -10,7 +10,10 @@
  * is strictly validated (resv_start_op 0), and its handlers run in
  * parallel (parallel_ops): they share no state but what event.c, signal.c
  * and the counters lock themselves, and a BENCH must not hold genl_mutex,
- * which every other family without parallel_ops needs.
+ * which every other family without parallel_ops needs. GET_STATS still
+ * waits for a BENCH in progress (kuif_genl_bench_lock), as it did behind
+ * genl_mutex: kuifd asks for the last kseq after an overrun, and the end
+ * of a burst is what no later event would reveal.
  *
  * The family is registered after, and unregistered before, every part its
  * handlers use; unregistering waits for the handlers that are running.
@@ -20,6 +23,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <net/genetlink.h>
 #include "kuif.h"
 
@@ -36,6 +40,9 @@ static const struct genl_multicast_group kuif_genl_mcgrps[] = {
 
 /* Registered: events may be multicast (the group's id is valid). */
 static bool kuif_genl_live;
+
+/* Held by BENCH for its whole run; GET_STATS answers between runs. */
+static DEFINE_MUTEX(kuif_genl_bench_lock);
 
 /* A u32 range too wide for NLA_POLICY_RANGE; not const: 6.1 wants it so. */
 static struct netlink_range_validation kuif_bench_count_range = {
@@ -197,15 +204,26 @@ static int kuif_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
 	void *hdr;
+	int err;
 
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
 				KUIF_CMD_GET_STATS);
-	if (!hdr || kuif_genl_put_stats(reply)) {
+	if (!hdr) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
+	}
+	if (mutex_lock_killable(&kuif_genl_bench_lock)) {
+		nlmsg_free(reply);
+		return -EINTR;
+	}
+	err = kuif_genl_put_stats(reply);
+	mutex_unlock(&kuif_genl_bench_lock);
+	if (err) {
+		nlmsg_free(reply);
+		return err;
 	}
 	genlmsg_end(reply, hdr);
 	return genlmsg_reply(reply, info);
@@ -234,13 +252,19 @@ static int kuif_genl_bench(struct sk_buff *skb, struct genl_info *info)
 	reply = genlmsg_new(nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
+	err = mutex_lock_killable(&kuif_genl_bench_lock);
+	if (err)
+		goto err_free;
 	for (i = 0; i < count; i++) {
 		err = kuif_emit_on(channels, "bench", payload, size, &kseq);
 		if (err)
-			goto err_free;
+			break;
 		if ((i & 255) == 255)
 			cond_resched();
 	}
+	mutex_unlock(&kuif_genl_bench_lock);
+	if (err)
+		goto err_free;
 	return kuif_genl_reply_kseq(reply, info, KUIF_CMD_BENCH, kseq);
 
 err_free:
