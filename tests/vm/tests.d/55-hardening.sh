@@ -231,14 +231,14 @@ t_unprivileged_flood_loses_no_other_event() {
 	$NOBODY python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + 6
+end = time.time() + 4
 while time.time() < end:
     s.sendto(b"flood", ("127.0.0.1", 5555))' &
 	udp_pid=$!
-	$NOBODY python3 $T/genl.py echo-flood 6 > $T/hdecho.out &
+	$NOBODY python3 $T/genl.py echo-flood 4 > $T/hdecho.out &
 	echo_pid=$!
 	for i in 1 2 3; do
-		sleep 1
+		sleep 0.7
 		"$HERE/ioctl-msg" emit hd.real "batch $i" $((n / 3)) > /dev/null || { echo "emit $i failed"; rc=1; }
 	done
 	wait $udp_pid $echo_pid
@@ -256,7 +256,7 @@ while time.time() < end:
 t_privileged_echo_not_limited() {
 	local l0
 	l0=$(hd_status echo_limited)
-	python3 $T/genl.py echo-flood 2 > /dev/null || return 1
+	python3 $T/genl.py echo-flood 1 > /dev/null || return 1
 	[ "$(hd_status echo_limited)" = "$l0" ] || { echo "root's ECHO limited: $l0 -> $(hd_status echo_limited)"; return 1; }
 }
 
@@ -319,7 +319,7 @@ s.bind(("127.0.0.1", 5555)); print("bound", flush=True); time.sleep(300)' > $T/h
 	: > $T/hdopened
 	( while :; do if exec 3</dev/kuif; then echo opened >> $T/hdopened; exec 3<&-; fi; done 2>/dev/null ) &
 	opener=$!
-	for ((i = 0; i < 20; i++)); do
+	for ((i = 0; i < 3; i++)); do
 		if err=$(modprobe kuif 2>&1); then
 			echo "loaded although 5555 is taken"; rc=1; rmmod kuif; break
 		fi
