@@ -203,7 +203,7 @@ static int kuif_upcall_run(const struct kuif_upcall *u)
 	char helper[KUIF_UPCALL_PATH_MAX], kseq[24];
 	char env_seq[32], env_event[16 + KUIF_EVENT_NAME_MAX], env_time[40];
 	char env_payload[24 + 2 * KUIF_PAYLOAD_MAX];
-	/* Not static const: call_usermodehelper() takes char **. */
+	/* argv, envp: not static const, call_usermodehelper() takes char **. */
 	char *argv[] = { helper, (char *)u->name, kseq, NULL };
 	char *envp[] = { "HOME=/", "PATH=/sbin:/usr/sbin:/bin:/usr/bin",
 			 env_seq, env_event, env_time, env_payload, NULL };
