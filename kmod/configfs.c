@@ -11,11 +11,15 @@
  *   interval_ms  rw  10..60000, default 1000 (else EINVAL)
  *   event        rw  event name emitted, default "generator.tick" (EINVAL)
  *   payload      rw  text of at most KUIF_PAYLOAD_MAX bytes after one
- *                    trailing newline is stripped (longer: EMSGSIZE)
+ *                    trailing newline is stripped (longer: EMSGSIZE);
+ *                    mode 0600, as every other way to a payload is root's
  *   enable       rw  0 or 1 (else EINVAL); 1 emits the event every
  *                    interval_ms until 0 is written or the directory goes
  *   count        ro  events emitted by this generator
  * A refused write leaves the attribute unchanged.
+ *
+ * Generators can be made once the module is loaded (before: EAGAIN), so
+ * that a load that fails after configfs never finds one pinning it.
  *
  * The ticks run from delayed work on system_wq. enable=0, rmdir and the
  * final release all cancel it synchronously; configfs pins the module
@@ -265,7 +269,15 @@ static ssize_t kuif_gen_count_show(struct config_item *item, char *page)
 
 CONFIGFS_ATTR(kuif_gen_, interval_ms);
 CONFIGFS_ATTR(kuif_gen_, event);
-CONFIGFS_ATTR(kuif_gen_, payload);
+/* CONFIGFS_ATTR() with mode 0600: a payload is not everyone's to read. */
+static struct configfs_attribute kuif_gen_attr_payload = {
+	.ca_name	= "payload",
+	.ca_owner	= THIS_MODULE,
+	.ca_mode	= 0600,
+	.show		= kuif_gen_payload_show,
+	.store		= kuif_gen_payload_store,
+};
+
 CONFIGFS_ATTR(kuif_gen_, enable);
 CONFIGFS_ATTR_RO(kuif_gen_, count);
 
@@ -319,6 +331,8 @@ static struct config_item *kuif_gens_make_item(struct config_group *group,
 
 	if (!kuif_gen_name_valid(name))
 		return ERR_PTR(-EINVAL);
+	if (!kuif_loaded())
+		return ERR_PTR(-EAGAIN);
 	if (atomic_inc_return(&kuif_gen_nr) > KUIF_GEN_MAX) {
 		atomic_dec(&kuif_gen_nr);
 		return ERR_PTR(-ENOSPC);
@@ -372,7 +386,7 @@ static struct configfs_subsystem kuif_subsys = {
 	},
 };
 
-int kuif_configfs_init(void)
+int __init kuif_configfs_init(void)
 {
 	int err;
 

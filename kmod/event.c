@@ -3,20 +3,22 @@
  * The event core: every event gets the next global sequence number and is
  * handed to each enabled channel while the event lock is held, so that
  * every channel sees events in kseq order. The last KUIF_HISTORY_LEN
- * events are kept for /proc/kuif/events.
+ * events are kept for /proc/kuif/events. The sources any local user can
+ * drive are rate-limited here too.
  */
 #include <linux/kernel.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/ktime.h>
 #include <linux/atomic.h>
+#include <linux/jiffies.h>
 #include "kuif.h"
 
 static DEFINE_SPINLOCK(kuif_event_lock);
 static u64 kuif_kseq;		/* last sequence number handed out */
-static u32 kuif_channels = KUIF_CH_ALL;
+static u32 kuif_channels = KUIF_CH_ALL;	/* written under the lock */
 
-/* History: a ring of the newest events, oldest at kuif_kseq - n + 1. */
+/* History: a ring of the newest events, event kseq at kseq % LEN. */
 static struct kuif_event kuif_history[KUIF_HISTORY_LEN];
 
 static atomic64_t kuif_sent[KUIF_CHAN_COUNT];
@@ -102,8 +104,9 @@ int kuif_emit_on(u32 channels, const char *name, const void *payload,
 	kuif_publish(channels & kuif_channels, ev);
 	if (kseq)
 		*kseq = ev->kseq;
-	spin_unlock_bh(&kuif_event_lock);
+	/* Under the lock: kuif_event_sync() orders it against sysfs exit. */
 	kuif_sysfs_event_notify();
+	spin_unlock_bh(&kuif_event_lock);
 	return 0;
 }
 
@@ -150,7 +153,7 @@ int kuif_channels_set(u32 mask)
 	if (mask & ~KUIF_CH_ALL)
 		return -EINVAL;
 	spin_lock_bh(&kuif_event_lock);
-	kuif_channels = mask;
+	WRITE_ONCE(kuif_channels, mask);
 	spin_unlock_bh(&kuif_event_lock);
 	return 0;
 }
@@ -167,12 +170,66 @@ void kuif_history_unlock(void)
 	spin_unlock_bh(&kuif_event_lock);
 }
 
-const struct kuif_event *kuif_history_get(unsigned int i)
+/* The kseq of the oldest retained event, 0 when there is none yet. */
+u64 kuif_history_oldest(void)
 {
-	u64 n = min_t(u64, kuif_kseq, KUIF_HISTORY_LEN);
-
 	lockdep_assert_held(&kuif_event_lock);
-	if (i >= n)
+	if (kuif_kseq > KUIF_HISTORY_LEN)
+		return kuif_kseq - KUIF_HISTORY_LEN + 1;
+	return kuif_kseq ? 1 : 0;
+}
+
+/* The event numbered kseq, NULL if it is not (or no longer) retained. */
+const struct kuif_event *kuif_history_get(u64 kseq)
+{
+	u64 oldest = kuif_history_oldest();
+
+	if (!oldest || kseq < oldest || kseq > kuif_kseq)
 		return NULL;
-	return &kuif_history[(kuif_kseq - n + 1 + i) % KUIF_HISTORY_LEN];
+	return &kuif_history[kseq % KUIF_HISTORY_LEN];
+}
+
+/*
+ * Rate limits of the sources any local user can drive: a window of one
+ * second, KUIF_LIMIT_RATE events in it, the rest counted as dropped.
+ */
+struct kuif_limit {
+	unsigned long window;	/* jiffies when the window began */
+	unsigned int used;	/* events allowed in it */
+	atomic64_t dropped;
+};
+
+static DEFINE_SPINLOCK(kuif_limit_lock);
+static struct kuif_limit kuif_limits[KUIF_LIMITED_COUNT];
+
+const char *const kuif_limited_names[KUIF_LIMITED_COUNT] = {
+	[KUIF_LIMITED_ECHO]	= "echo",
+	[KUIF_LIMITED_UDP]	= "udp",
+};
+
+/* True if src may emit one more event now. */
+bool kuif_limit_allow(enum kuif_limited src)
+{
+	struct kuif_limit *l = &kuif_limits[src];
+	unsigned long now = jiffies;
+	bool ok;
+
+	spin_lock_bh(&kuif_limit_lock);
+	/* Both ways: jiffies starts 5 minutes before wrapping. */
+	if (!time_in_range(now, l->window, l->window + HZ - 1)) {
+		l->window = now;
+		l->used = 0;
+	}
+	ok = l->used < KUIF_LIMIT_RATE;
+	if (ok)
+		l->used++;
+	spin_unlock_bh(&kuif_limit_lock);
+	if (!ok)
+		atomic64_inc(&l->dropped);
+	return ok;
+}
+
+u64 kuif_limit_dropped(enum kuif_limited src)
+{
+	return atomic64_read(&kuif_limits[src].dropped);
 }

@@ -2,12 +2,28 @@
 /*
  * Generic netlink family "kuif": request/reply commands and the "events"
  * multicast group on which every kernel event is published.
+ *
+ * Event payloads come from root-only interfaces (/dev/kuif, debugfs,
+ * configfs, EMIT), so joining "events" needs CAP_NET_ADMIN. ECHO is open
+ * to everyone: the events of callers without CAP_NET_ADMIN are
+ * rate-limited (kuif_limit_allow()). The family is new, so every command
+ * is strictly validated (resv_start_op 0), and its handlers run in
+ * parallel (parallel_ops): they share no state but what event.c, signal.c
+ * and the counters lock themselves, and a BENCH must not hold genl_mutex,
+ * which every other family without parallel_ops needs. GET_STATS still
+ * waits for a BENCH in progress (kuif_genl_bench_lock), as it did behind
+ * genl_mutex: kuifd asks for the last kseq after an overrun, and the end
+ * of a burst is what no later event would reveal.
+ *
+ * The family is registered after, and unregistered before, every part its
+ * handlers use; unregistering waits for the handlers that are running.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <net/genetlink.h>
 #include "kuif.h"
 
@@ -16,8 +32,17 @@ enum kuif_genl_mcgrp {
 };
 
 static const struct genl_multicast_group kuif_genl_mcgrps[] = {
-	[KUIF_MCGRP_EVENTS] = { .name = KUIF_GENL_MCGRP_EVENTS },
+	[KUIF_MCGRP_EVENTS] = {
+		.name	= KUIF_GENL_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
+
+/* Registered: events may be multicast (the group's id is valid). */
+static bool kuif_genl_live;
+
+/* Held by BENCH for its whole run; GET_STATS answers between runs. */
+static DEFINE_MUTEX(kuif_genl_bench_lock);
 
 /* A u32 range too wide for NLA_POLICY_RANGE; not const: 6.1 wants it so. */
 static struct netlink_range_validation kuif_bench_count_range = {
@@ -66,7 +91,8 @@ static int kuif_genl_echo(struct sk_buff *skb, struct genl_info *info)
 	genlmsg_end(reply, hdr);
 
 	err = genlmsg_reply(reply, info);
-	if (!err)
+	if (!err && (netlink_capable(skb, CAP_NET_ADMIN) ||
+		     kuif_limit_allow(KUIF_LIMITED_ECHO)))
 		kuif_emit("netlink.echo", msg, strlen(msg), NULL);
 	return err;
 
@@ -143,6 +169,17 @@ static int kuif_genl_put_stats(struct sk_buff *skb)
 	struct nlattr *nest;
 	int i, err = 0;
 
+	/* Channel i's counters are the i-th pair after NETLINK_SENT. */
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_RING !=
+		     KUIF_STAT_RING_SENT);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_SIGNAL !=
+		     KUIF_STAT_SIGNAL_SENT);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_UPCALL !=
+		     KUIF_STAT_UPCALL_SENT);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 1 != KUIF_STAT_NETLINK_DROPPED);
+	BUILD_BUG_ON(KUIF_STAT_NETLINK_SENT + 2 * KUIF_CHAN_COUNT !=
+		     KUIF_STAT_PAD);
+
 	kuif_stats_get(&st);
 	nest = nla_nest_start(skb, KUIF_A_STATS);
 	if (!nest)
@@ -167,15 +204,26 @@ static int kuif_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
 	void *hdr;
+	int err;
 
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(reply, info, &kuif_genl_family, 0,
 				KUIF_CMD_GET_STATS);
-	if (!hdr || kuif_genl_put_stats(reply)) {
+	if (!hdr) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
+	}
+	if (mutex_lock_killable(&kuif_genl_bench_lock)) {
+		nlmsg_free(reply);
+		return -EINTR;
+	}
+	err = kuif_genl_put_stats(reply);
+	mutex_unlock(&kuif_genl_bench_lock);
+	if (err) {
+		nlmsg_free(reply);
+		return err;
 	}
 	genlmsg_end(reply, hdr);
 	return genlmsg_reply(reply, info);
@@ -204,13 +252,19 @@ static int kuif_genl_bench(struct sk_buff *skb, struct genl_info *info)
 	reply = genlmsg_new(nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
+	err = mutex_lock_killable(&kuif_genl_bench_lock);
+	if (err)
+		goto err_free;
 	for (i = 0; i < count; i++) {
 		err = kuif_emit_on(channels, "bench", payload, size, &kseq);
 		if (err)
-			goto err_free;
+			break;
 		if ((i & 255) == 255)
 			cond_resched();
 	}
+	mutex_unlock(&kuif_genl_bench_lock);
+	if (err)
+		goto err_free;
 	return kuif_genl_reply_kseq(reply, info, KUIF_CMD_BENCH, kseq);
 
 err_free:
@@ -250,9 +304,10 @@ static struct genl_family kuif_genl_family __ro_after_init = {
 	.maxattr	= KUIF_A_MAX,
 	.policy		= kuif_genl_policy,
 	.module		= THIS_MODULE,
+	.parallel_ops	= true,
 	.small_ops	= kuif_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(kuif_genl_ops),
-	.resv_start_op	= KUIF_CMD_MAX + 1,
+	.resv_start_op	= 0,
 	.mcgrps		= kuif_genl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(kuif_genl_mcgrps),
 };
@@ -283,6 +338,8 @@ int kuif_genl_publish(const struct kuif_event *ev)
 	size_t size;
 	int err;
 
+	if (!READ_ONCE(kuif_genl_live))
+		return 0;
 	size = 2 * nla_total_size_64bit(sizeof(u64)) +
 	       nla_total_size(strlen(ev->name) + 1) +
 	       nla_total_size(ev->len);
@@ -312,10 +369,22 @@ int kuif_genl_publish(const struct kuif_event *ev)
 
 int __init kuif_genl_init(void)
 {
-	return genl_register_family(&kuif_genl_family);
+	int err;
+
+	err = genl_register_family(&kuif_genl_family);
+	if (err)
+		return err;
+	WRITE_ONCE(kuif_genl_live, true);
+	return 0;
 }
 
+/*
+ * No multicast once the family is unregistered: its group id may be given
+ * to another family. Unregistering waits for the running handlers.
+ */
 void kuif_genl_exit(void)
 {
+	WRITE_ONCE(kuif_genl_live, false);
+	kuif_event_sync();
 	genl_unregister_family(&kuif_genl_family);
 }

@@ -7,10 +7,18 @@
 #define _KUIF_H
 
 #include <linux/types.h>
-#include <linux/version.h>
 #include "include/uapi/kuif.h"
+#include "compat.h"
 
 #define KUIF_NAME "kuif"
+
+struct file;
+struct poll_table_struct;
+struct seq_file;
+struct vm_area_struct;
+
+/* main.c: true once every part is up; false during a load and unload. */
+bool kuif_loaded(void);
 
 struct kuif_event {
 	u64 kseq;
@@ -61,13 +69,33 @@ int kuif_channels_set(u32 mask);
 
 /*
  * The most recent events, for /proc/kuif/events. Between lock and unlock
- * (BH disabled, no sleeping) kuif_history_get(i) returns the i-th oldest
- * retained event, or NULL past the newest.
+ * (BH disabled, no sleeping) kuif_history_oldest() is the kseq of the
+ * oldest retained event (0: none yet) and kuif_history_get(kseq) returns
+ * the event with that kseq, or NULL if it is not retained.
  */
 #define KUIF_HISTORY_LEN 128
 void kuif_history_lock(void) __acquires(kuif_history);
 void kuif_history_unlock(void) __releases(kuif_history);
-const struct kuif_event *kuif_history_get(unsigned int i);
+u64 kuif_history_oldest(void);
+const struct kuif_event *kuif_history_get(u64 kseq);
+
+/*
+ * Sources any local user can drive (a generic netlink ECHO without
+ * CAP_NET_ADMIN, a datagram to the UDP port) emit at most
+ * KUIF_LIMIT_RATE events a second each; beyond, the event is not emitted
+ * and is counted, so that a flood from one of them cannot fill the
+ * channels and make a listener lose the events of the others.
+ */
+enum kuif_limited {
+	KUIF_LIMITED_ECHO,
+	KUIF_LIMITED_UDP,
+	KUIF_LIMITED_COUNT,
+};
+
+#define KUIF_LIMIT_RATE 100
+extern const char *const kuif_limited_names[KUIF_LIMITED_COUNT];
+bool kuif_limit_allow(enum kuif_limited src);
+u64 kuif_limit_dropped(enum kuif_limited src);
 
 /* genl.c */
 int kuif_genl_init(void);
@@ -75,20 +103,15 @@ void kuif_genl_exit(void);
 int kuif_genl_publish(const struct kuif_event *ev);
 
 /* ring.c */
-struct vm_area_struct;
-struct wait_queue_head;
 int kuif_ring_init(void);
 void kuif_ring_exit(void);
 int kuif_ring_publish(const struct kuif_event *ev);
-struct file;
-struct poll_table_struct;
 void kuif_ring_poll_wait(struct file *file, struct poll_table_struct *pt);
 bool kuif_ring_readable(void);
 void kuif_ring_info(struct kuif_ring_info *info);
 int kuif_ring_mmap(struct vm_area_struct *vma);
 
 /* procfs.c */
-struct seq_file;
 int kuif_procfs_init(void);
 void kuif_procfs_exit(void);
 int kuif_status_show(struct seq_file *m, void *v);

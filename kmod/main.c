@@ -4,9 +4,21 @@
  * activity turned into sequenced events.
  *
  * Each mechanism has an init/exit pair. They run in the order of
- * kuif_parts: the channels events leave by first, then the interfaces that
- * emit events; exit runs in reverse, so nothing emits into a channel that
- * is gone.
+ * kuif_parts, and exit (or a failed load's unwind) in reverse:
+ *
+ * - first the channels events leave by, which user space cannot reach
+ *   until an entry point exists, so nothing emits into a channel that is
+ *   gone;
+ * - then the parts that can fail for reasons outside kuif (the UDP port
+ *   taken by any local user), before any file user space could open;
+ * - then the files whose removal waits for the calls in them (procfs,
+ *   sysfs, debugfs, sysctl) and configfs, whose generators can only be
+ *   created once the load succeeded (kuif_loaded());
+ * - generic netlink, whose handlers use every part above: unregistered
+ *   first, so that none of them runs against a part that is gone;
+ * - /dev/kuif last: an open file points into this module's memory, which
+ *   a failed load frees whatever the module's reference count, so nothing
+ *   may fail once it exists.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,19 +31,26 @@ static const struct {
 	int (*init)(void);
 	void (*exit)(void);
 } kuif_parts[] = {
-	{ "generic netlink",	kuif_genl_init,		kuif_genl_exit },
 	{ "ring",		kuif_ring_init,		kuif_ring_exit },
 	{ "signals",		NULL,			kuif_signal_exit },
 	{ "upcalls",		kuif_upcall_init,	kuif_upcall_exit },
-	{ "/dev/kuif",		kuif_chardev_init,	kuif_chardev_exit },
+	{ "udp",		kuif_udp_init,		kuif_udp_exit },
+	{ "notifiers",		kuif_notifiers_init,	kuif_notifiers_exit },
 	{ "procfs",		kuif_procfs_init,	kuif_procfs_exit },
 	{ "sysfs",		kuif_sysfs_init,	kuif_sysfs_exit },
 	{ "debugfs",		kuif_debugfs_init,	kuif_debugfs_exit },
 	{ "sysctl",		kuif_sysctl_init,	kuif_sysctl_exit },
-	{ "udp",		kuif_udp_init,		kuif_udp_exit },
 	{ "configfs",		kuif_configfs_init,	kuif_configfs_exit },
-	{ "notifiers",		kuif_notifiers_init,	kuif_notifiers_exit },
+	{ "generic netlink",	kuif_genl_init,		kuif_genl_exit },
+	{ "/dev/kuif",		kuif_chardev_init,	kuif_chardev_exit },
 };
+
+static bool kuif_up;
+
+bool kuif_loaded(void)
+{
+	return READ_ONCE(kuif_up);
+}
 
 static void kuif_unwind(int n)
 {
@@ -51,12 +70,14 @@ static int __init kuif_init(void)
 			return err;
 		}
 	}
+	WRITE_ONCE(kuif_up, true);
 	pr_info("version %s loaded\n", KUIF_VERSION_STRING);
 	return 0;
 }
 
 static void __exit kuif_exit(void)
 {
+	WRITE_ONCE(kuif_up, false);
 	kuif_unwind(ARRAY_SIZE(kuif_parts));
 	pr_info("unloaded after %llu events\n", kuif_event_count());
 }

@@ -101,7 +101,7 @@ static void kuif_netdev_unregister(void)
 	WRITE_ONCE(kuif_netdev_replayer, NULL);
 }
 
-int kuif_notifiers_init(void)
+int __init kuif_notifiers_init(void)
 {
 	int err;
 

@@ -2,7 +2,14 @@
 /*
  * procfs: /proc/kuif/status, one page of "key: value" lines, and
  * /proc/kuif/events, a seq_file over the most recent events that reads
- * correctly at any buffer size.
+ * correctly at any buffer size. The events file shows payloads, which come
+ * from root-only interfaces: it is root's alone (0400).
+ *
+ * The position in /proc/kuif/events is a kseq, not an index into the
+ * history: while events come and old ones are dropped between two reads,
+ * a reader goes on with the event after the last it got, never skipping
+ * nor repeating one (unless it fell more than KUIF_HISTORY_LEN events
+ * behind: it then goes on with the oldest retained).
  */
 #include <linux/kernel.h>
 #include <linux/proc_fs.h>
@@ -27,14 +34,27 @@ int kuif_status_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s_dropped: %llu\n", kuif_channel_names[i],
 			   st.dropped[i]);
 	}
+	for (i = 0; i < KUIF_LIMITED_COUNT; i++)
+		seq_printf(m, "%s_limited: %llu\n", kuif_limited_names[i],
+			   kuif_limit_dropped(i));
 	return 0;
 }
 
-/* The event lock is held from start to stop: no sleeping in between. */
+/*
+ * The event lock is held from start to stop: no sleeping in between. *pos
+ * is the kseq to show next; 0, or one no longer retained, is the oldest.
+ */
 static void *kuif_events_start(struct seq_file *m, loff_t *pos)
 	__acquires(kuif_history)
 {
+	u64 oldest;
+
 	kuif_history_lock();
+	oldest = kuif_history_oldest();
+	if (!oldest)
+		return NULL;
+	if (*pos < oldest)
+		*pos = oldest;
 	return (void *)kuif_history_get(*pos);
 }
 
@@ -83,7 +103,7 @@ int __init kuif_procfs_init(void)
 		return -ENOMEM;
 	if (!proc_create_single("status", 0444, kuif_proc_dir,
 				kuif_status_show) ||
-	    !proc_create_seq("events", 0444, kuif_proc_dir,
+	    !proc_create_seq("events", 0400, kuif_proc_dir,
 			     &kuif_events_seq_ops)) {
 		proc_remove(kuif_proc_dir);
 		return -ENOMEM;

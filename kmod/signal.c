@@ -4,9 +4,16 @@
  * si_code SI_QUEUE and the low 32 bits of each event's kseq as its value.
  * The registration holds a struct pid reference, never a task pointer; it
  * ends when the process is gone, at the first event after that.
+ *
+ * Registering a process lets its registrant have it signalled, and signal
+ * 44 terminates a process that does not handle it: the caller needs the
+ * permission kill(2) asks for, the same user or CAP_KILL.
  */
 #include <linux/kernel.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -28,8 +35,36 @@ static void kuif_signal_swap(struct pid *pid)
 	put_pid(old);
 }
 
-/* Registers the process with this pid number (in the caller's namespace);
- * 0 unregisters. */
+/*
+ * kill(2)'s rule (kill_ok_by_cred() in kernel/signal.c): the caller's real
+ * or effective uid is the target's real or saved uid, or the caller has
+ * CAP_KILL in the target's user namespace.
+ */
+static bool kuif_signal_allowed(struct pid *pid)
+{
+	const struct cred *cred = current_cred();
+	const struct cred *tcred;
+	struct task_struct *t;
+	bool ok = false;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_PID);
+	if (t) {
+		tcred = __task_cred(t);
+		ok = uid_eq(cred->euid, tcred->suid) ||
+		     uid_eq(cred->euid, tcred->uid) ||
+		     uid_eq(cred->uid, tcred->suid) ||
+		     uid_eq(cred->uid, tcred->uid) ||
+		     ns_capable(tcred->user_ns, CAP_KILL);
+	}
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * Registers the process with this pid number (in the caller's namespace),
+ * if the caller may signal it (else EPERM); 0 unregisters.
+ */
 int kuif_signal_register(pid_t nr)
 {
 	struct pid *pid;
@@ -46,6 +81,10 @@ int kuif_signal_register(pid_t nr)
 	if (!pid_has_task(pid, PIDTYPE_PID)) {
 		put_pid(pid);
 		return -ESRCH;
+	}
+	if (!kuif_signal_allowed(pid)) {
+		put_pid(pid);
+		return -EPERM;
 	}
 	kuif_signal_swap(pid);
 	return 0;
@@ -107,6 +146,7 @@ int kuif_signal_publish(const struct kuif_event *ev)
 	return kuif_signal_send((u32)ev->kseq);
 }
 
+/* After every part that registers (sysfs, debugfs, generic netlink). */
 void kuif_signal_exit(void)
 {
 	kuif_signal_swap(NULL);

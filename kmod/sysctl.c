@@ -5,16 +5,16 @@
  * change emits "sysctl.value1" or "sysctl.value2".
  */
 #include <linux/kernel.h>
+#include <linux/mutex.h>
 #include <linux/sysctl.h>
 #include "kuif.h"
 
-/* 6.11 made the table const in handlers (unchecked: 6.11; true in 6.12). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-#define KUIF_CTL_TABLE const struct ctl_table
-#else
-#define KUIF_CTL_TABLE struct ctl_table
-#endif
-
+/*
+ * Serialises writers, so that the old value each one compares with is the
+ * one its write replaced: two writers emit one event each, in the order
+ * of their changes, and a write that changes nothing emits none.
+ */
+static DEFINE_MUTEX(kuif_sysctl_lock);
 static int kuif_value1 = 15;
 static int kuif_value2 = 15;
 static int kuif_value_min = 10;
@@ -23,20 +23,23 @@ static int kuif_value_max = 20;
 static int kuif_sysctl_value(KUIF_CTL_TABLE *table, int write, void *buffer,
 			     size_t *lenp, loff_t *ppos)
 {
-	int old = READ_ONCE(*(int *)table->data);
 	char name[KUIF_EVENT_NAME_MAX], val[16];
-	int err, now;
+	int err, old, now;
 
+	if (!write)
+		return proc_dointvec_minmax(table, write, buffer, lenp, ppos);
+
+	mutex_lock(&kuif_sysctl_lock);
+	old = READ_ONCE(*(int *)table->data);
 	err = proc_dointvec_minmax(table, write, buffer, lenp, ppos);
-	if (err || !write)
-		return err;
 	now = READ_ONCE(*(int *)table->data);
-	if (now != old) {
+	if (!err && now != old) {
 		snprintf(name, sizeof(name), "sysctl.%s", table->procname);
 		snprintf(val, sizeof(val), "%d", now);
 		kuif_emit(name, val, strlen(val), NULL);
 	}
-	return 0;
+	mutex_unlock(&kuif_sysctl_lock);
+	return err;
 }
 
 static struct ctl_table kuif_sysctl_table[] = {
@@ -58,9 +61,7 @@ static struct ctl_table kuif_sysctl_table[] = {
 		.extra1		= &kuif_value_min,
 		.extra2		= &kuif_value_max,
 	},
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-	{ }	/* before register_sysctl_sz, the table ends with a sentinel */
-#endif
+	KUIF_CTL_TABLE_END
 };
 
 static struct ctl_table_header *kuif_sysctl_header;

@@ -32,9 +32,14 @@ static void kuif_notify_fn(struct work_struct *work)
 {
 	sysfs_notify_dirent(kuif_count_kn);
 }
+
 static DECLARE_DELAYED_WORK(kuif_notify_work, kuif_notify_fn);
 
-/* Called after every event, in any context. */
+/*
+ * Called for every event, with the event lock held: once kuif_sysfs_exit()
+ * has cleared kuif_notify_on and passed kuif_event_sync(), no emitter can
+ * queue the work again, so cancelling it is final.
+ */
 void kuif_sysfs_event_notify(void)
 {
 	if (READ_ONCE(kuif_notify_on))
@@ -124,13 +129,7 @@ static const struct attribute_group kuif_attr_group = {
 	.attrs = kuif_attrs,
 };
 
-/* The pseudo bus; 6.3 made bus_type const in attribute callbacks. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define KUIF_BUS_TYPE const struct bus_type
-#else
-#define KUIF_BUS_TYPE struct bus_type
-#endif
-
+/* The pseudo bus (KUIF_BUS_TYPE: compat.h). */
 static DEFINE_MUTEX(kuif_bus_lock);
 static char kuif_bus_description[64] = "kuif pseudo bus";
 
@@ -162,6 +161,7 @@ static ssize_t description_store(KUIF_BUS_TYPE *bus, const char *buf,
 }
 static BUS_ATTR_RW(description);
 
+/* Not const: 6.1's bus_register() takes a writable bus_type. */
 static struct bus_type kuif_bus = {
 	.name = KUIF_NAME,
 };

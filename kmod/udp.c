@@ -5,7 +5,9 @@
  * the first KUIF_PAYLOAD_MAX bytes of the datagram (empty for an empty
  * datagram). Datagrams of any size up to the IPv4 maximum of 65507 bytes
  * are echoed whole; an echo the socket cannot send at once (send buffer
- * full) is dropped and counted.
+ * full) is dropped and counted. Any local user can send datagrams: at most
+ * KUIF_LIMIT_RATE a second become events (kuif_limit_allow()), the rest
+ * are echoed and counted in /proc/kuif/status as udp_limited.
  *
  * sk_data_ready runs in softirq context: it only queues a work item, which
  * receives with MSG_DONTWAIT, at most KUIF_UDP_BUDGET datagrams per run
@@ -105,8 +107,9 @@ static int kuif_udp_one(void)
 	atomic64_inc(&kuif_udp_received);
 	if (from.sin_family == AF_INET && from.sin_port)
 		kuif_udp_echo(&from, n);
-	kuif_emit("udp.datagram", kuif_udp_buf,
-		  min_t(size_t, n, KUIF_PAYLOAD_MAX), NULL);
+	if (kuif_limit_allow(KUIF_LIMITED_UDP))
+		kuif_emit("udp.datagram", kuif_udp_buf,
+			  min_t(size_t, n, KUIF_PAYLOAD_MAX), NULL);
 	return 0;
 }
 
@@ -128,7 +131,7 @@ static void kuif_udp_work_fn(struct work_struct *work)
 	queue_work(system_wq, &kuif_udp_work);
 }
 
-int kuif_udp_init(void)
+int __init kuif_udp_init(void)
 {
 	struct sockaddr_in addr = {
 		.sin_family	= AF_INET,

@@ -35,8 +35,17 @@
 
 static char upcall_helper[KUIF_UPCALL_PATH_MAX] =
 	"/usr/libexec/kuif/kuif-upcall";
-static char upcall_events[KUIF_UPCALL_EVENTS_MAX] =
-	"netdev.*,module.*,upcall.*";
+#define KUIF_UPCALL_EVENTS_DEF	"netdev.*,module.*,upcall.*"
+static char upcall_events[KUIF_UPCALL_EVENTS_MAX] = KUIF_UPCALL_EVENTS_DEF;
+
+/*
+ * The publish hook runs in atomic context and cannot take
+ * kernel_param_lock (a mutex): it matches against kuif_upcall_globs, the
+ * copy of upcall_events that the parameter's set function, called with
+ * kernel_param_lock held, updates under kuif_upcall_globs_lock.
+ */
+static DEFINE_SPINLOCK(kuif_upcall_globs_lock);
+static char kuif_upcall_globs[KUIF_UPCALL_EVENTS_MAX] = KUIF_UPCALL_EVENTS_DEF;
 
 static int kuif_upcall_helper_set(const char *val,
 				  const struct kernel_param *kp)
@@ -65,6 +74,9 @@ static int kuif_upcall_events_set(const char *val,
 	}
 	memcpy(upcall_events, val, len);
 	upcall_events[len] = '\0';
+	spin_lock_bh(&kuif_upcall_globs_lock);
+	strscpy(kuif_upcall_globs, upcall_events, sizeof(kuif_upcall_globs));
+	spin_unlock_bh(&kuif_upcall_globs_lock);
 	return 0;
 }
 
@@ -106,13 +118,14 @@ static bool kuif_upcall_on;
 static void kuif_upcall_work_fn(struct work_struct *work);
 static DECLARE_WORK(kuif_upcall_work, kuif_upcall_work_fn);
 
-/* Called with kernel_param_lock held or with the value stable. */
+/* Called with kuif_upcall_globs_lock held. */
 static bool kuif_upcall_matches(const char *name)
 {
 	char pattern[KUIF_UPCALL_EVENTS_MAX];
-	const char *p = upcall_events;
+	const char *p = kuif_upcall_globs;
 	size_t n;
 
+	lockdep_assert_held(&kuif_upcall_globs_lock);
 	while (*p) {
 		n = strcspn(p, ",");
 		if (n > 0 && n < sizeof(pattern)) {
@@ -128,14 +141,22 @@ static bool kuif_upcall_matches(const char *name)
 	return false;
 }
 
-/* Publish hook (event lock held, BH disabled): see kuif.h. Counted later,
- * when the helper runs; 0 here unless dropped. */
+/*
+ * Publish hook (event lock held, BH disabled): see kuif.h. Counted later,
+ * when the helper runs; 0 here unless dropped.
+ */
 int kuif_upcall_publish(const struct kuif_event *ev)
 {
 	struct kuif_upcall *u;
+	bool match;
 	int ret = 0;
 
-	if (!READ_ONCE(kuif_upcall_on) || !kuif_upcall_matches(ev->name))
+	if (!READ_ONCE(kuif_upcall_on))
+		return 0;
+	spin_lock(&kuif_upcall_globs_lock);
+	match = kuif_upcall_matches(ev->name);
+	spin_unlock(&kuif_upcall_globs_lock);
+	if (!match)
 		return 0;
 	spin_lock(&kuif_upcall_lock);
 	if (time_after(jiffies, kuif_upcall_window + HZ)) {
@@ -182,6 +203,7 @@ static int kuif_upcall_run(const struct kuif_upcall *u)
 	char helper[KUIF_UPCALL_PATH_MAX], kseq[24];
 	char env_seq[32], env_event[16 + KUIF_EVENT_NAME_MAX], env_time[40];
 	char env_payload[24 + 2 * KUIF_PAYLOAD_MAX];
+	/* argv, envp: not static const, call_usermodehelper() takes char **. */
 	char *argv[] = { helper, (char *)u->name, kseq, NULL };
 	char *envp[] = { "HOME=/", "PATH=/sbin:/usr/sbin:/bin:/usr/bin",
 			 env_seq, env_event, env_time, env_payload, NULL };

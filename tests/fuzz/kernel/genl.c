@@ -328,6 +328,9 @@ static size_t build(size_t off, uint32_t s, int *framed, int *ack,
 	if (kf_chance(10)) {
 		g->version = (uint8_t)kf_rand();
 		g->reserved = (uint16_t)kf_rand();
+		/* Strict validation: a reserved field not 0 is refused. */
+		if (g->reserved)
+			*must_succeed = 0;
 	}
 	if (n > 0)
 		*must_succeed = 0;

@@ -31,7 +31,7 @@ t_files_exist_with_modes() {
 		[ "$m" = "$want" ] || bad="$bad $f:$m"
 	done <<'LIST'
 /proc/kuif/status 444
-/proc/kuif/events 444
+/proc/kuif/events 400
 /sys/kernel/kuif/value 644
 /sys/kernel/kuif/event_count 444
 /sys/kernel/kuif/signal_pid 644

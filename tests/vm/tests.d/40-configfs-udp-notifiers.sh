@@ -131,7 +131,7 @@ t_gen_mkdir_defaults() {
 	local g=$CU_G/g1 spec name mode val got modes
 	mkdir $g || return 1
 	modes=$(cd $g && stat -c '%n:%a' *)
-	[ "$(echo $modes)" = "count:444 enable:644 event:644 interval_ms:644 payload:644" ] ||
+	[ "$(echo $modes)" = "count:444 enable:644 event:644 interval_ms:644 payload:600" ] ||
 		{ echo "attributes and modes: $(echo $modes)"; rmdir $g; return 1; }
 	for spec in interval_ms:1000 event:generator.tick payload: enable:0 count:0; do
 		name=${spec%%:*} val=${spec#*:}
