@@ -19,6 +19,8 @@
  * in poll(), which it does only after draining the ring, so a busy ring
  * costs one wakeup per batch, not one per record.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -74,6 +76,7 @@ static DECLARE_WAIT_QUEUE_HEAD(kuif_ring_wait);
 /* The consumer position, if it makes sense; else reset, counted. */
 static u64 kuif_ring_consumer(void)
 {
+	/* Acquire: the reader is done with the records before this. */
 	u64 cons = smp_load_acquire(&kuif_ring.cons->consumer);
 
 	if (cons > kuif_ring.prod || kuif_ring.prod - cons > kuif_ring.size ||
@@ -86,8 +89,10 @@ static u64 kuif_ring_consumer(void)
 	if (cons > kuif_ring.consumer_max) {
 		kuif_ring.consumer_max = cons;
 		WRITE_ONCE(kuif_ring.hdr->consumer_max, cons);
-		/* Before any byte it frees is written: a reader that copied
-		 * one of those bytes then sees that it was freed. */
+		/*
+		 * Before any byte it frees is written: a reader that copied
+		 * one of those bytes then sees that it was freed.
+		 */
 		smp_wmb();
 	}
 	return cons;
@@ -107,7 +112,6 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	struct kuif_ring_record *r;
 	u32 need, off, pad = 0;
 	u64 cons, old = kuif_ring.prod;
-
 
 	if (!kuif_ring.ready)
 		return 0;
@@ -137,15 +141,18 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	memcpy(r->event, ev->name, sizeof(r->event));
 	memcpy(r->payload, ev->payload, ev->len);
 
-	kuif_ring.prod = old + pad + need;
+	/* Read locklessly by kuif_ring_readable(). */
+	WRITE_ONCE(kuif_ring.prod, old + pad + need);
 	kuif_ring.records++;
 	WRITE_ONCE(kuif_ring.hdr->records, kuif_ring.records);
 	/* The record is complete before the reader can see the position. */
 	smp_store_release(&kuif_ring.hdr->producer, kuif_ring.prod);
 	/* After producer: whoever sees this kseq sees the record too. */
 	smp_store_release(&kuif_ring.hdr->last_kseq, ev->kseq);
-	/* Pairs with the barrier in kuif_ring_poll_wait(): a reader that
-	 * found no data is on the queue by now, or will see this record. */
+	/*
+	 * Pairs with the barrier in kuif_ring_poll_wait(): a reader that
+	 * found no data is on the queue by now, or will see this record.
+	 */
 	if (wq_has_sleeper(&kuif_ring_wait))
 		wake_up_interruptible(&kuif_ring_wait);
 	return 1;
@@ -155,6 +162,7 @@ int kuif_ring_publish(const struct kuif_event *ev)
 void kuif_ring_poll_wait(struct file *file, struct poll_table_struct *pt)
 {
 	poll_wait(file, &kuif_ring_wait, pt);
+	/* Pairs with wq_has_sleeper() in kuif_ring_publish(). */
 	smp_mb();
 }
 
@@ -193,11 +201,7 @@ int kuif_ring_mmap(struct vm_area_struct *vma)
 	if (!writable) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-		vm_flags_clear(vma, VM_MAYWRITE);
-#else
-		vma->vm_flags &= ~VM_MAYWRITE;
-#endif
+		kuif_vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	return remap_vmalloc_range(vma, kuif_ring.mem, pgoff);
 }
@@ -219,12 +223,13 @@ int __init kuif_ring_init(void)
 	h->data_size = kuif_ring.size;
 	kuif_ring.hdr = h;
 	kuif_ring.data = (u8 *)kuif_ring.mem + 2 * PAGE_SIZE;
-	kuif_ring.prod = 0;
+	WRITE_ONCE(kuif_ring.prod, 0);
 	kuif_ring.consumer_max = 0;
 	kuif_event_sync();
 	WRITE_ONCE(kuif_ring.ready, true);
 	return 0;
 }
+
 /* After /dev/kuif is gone: no file, hence no mapping, can remain. */
 void kuif_ring_exit(void)
 {

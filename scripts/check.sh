@@ -130,6 +130,32 @@ if [ $unit_only -eq 0 ]; then
 		fail sparse.installed "sparse is missing (make deps installs it)"
 	fi
 
+	# checkpatch.pl --strict, from Debian's kernel sources, finds nothing in
+	# kmod/ beyond the exceptions tests/checkpatch.allow justifies.
+	cp=build/checkpatch/scripts/checkpatch.pl
+	if [ ! -f "$cp" ] && [ -f /usr/src/linux-source-6.12.tar.xz ]; then
+		mkdir -p build/checkpatch
+		tar -xJf /usr/src/linux-source-6.12.tar.xz -C build/checkpatch \
+			--strip-components=1 --wildcards '*/scripts/checkpatch.pl' \
+			'*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+	fi
+	if [ ! -f "$cp" ]; then
+		fail checkpatch.kmod "no checkpatch.pl (make deps installs linux-source-6.12)"
+	else
+		extra=$(perl "$cp" --no-tree --strict --terse --show-types -f \
+			kmod/*.c kmod/*.h kmod/include/uapi/*.h 2>&1 | grep -v '^total:' |
+			while IFS= read -r line; do
+				f=${line%%:*}
+				t=$(echo "$line" | sed -n 's/^[^:]*:[0-9]*: [A-Z]*:\([A-Z_]*\):.*/\1/p')
+				grep -q "^$f $t " tests/checkpatch.allow || echo "$line"
+			done)
+		if [ -z "$extra" ]; then
+			pass checkpatch.kmod
+		else
+			fail checkpatch.kmod "$(echo "$extra" | head -3 | tr '\n' ' ')"
+		fi
+	fi
+
 	# The system call patches apply to the Debian sources of their kernels.
 	for v in 6.1 6.12; do
 		src=/usr/src/linux-source-$v.tar.xz

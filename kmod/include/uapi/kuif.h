@@ -37,6 +37,7 @@ enum kuif_genl_cmd {
 	KUIF_CMD_BENCH,		/* COUNT SIZE CHANNELS -> reply KSEQ; admin */
 	__KUIF_CMD_MAX,
 };
+
 #define KUIF_CMD_MAX (__KUIF_CMD_MAX - 1)
 
 enum kuif_genl_attr {
@@ -54,6 +55,7 @@ enum kuif_genl_attr {
 	KUIF_A_CHANNELS,	/* u32: mask of KUIF_CH_* */
 	__KUIF_A_MAX,
 };
+
 #define KUIF_A_MAX (__KUIF_A_MAX - 1)
 
 /* Inside KUIF_A_STATS, all u64. */
@@ -71,6 +73,7 @@ enum kuif_genl_stat {
 	KUIF_STAT_PAD,
 	__KUIF_STAT_MAX,
 };
+
 #define KUIF_STAT_MAX (__KUIF_STAT_MAX - 1)
 
 /*
@@ -123,8 +126,8 @@ enum kuif_genl_stat {
  * last_kseq (release) after producer; the reader writes consumer (release)
  * after it is done with the records. A reader that loads last_kseq
  * (acquire) and then producer (acquire) finds below that producer every
- * record the ring holds up to last_kseq: any kseq up to it it did not
- * find there was dropped (or never offered to the ring).
+ * record the ring holds up to last_kseq: a kseq up to that one that is
+ * not there was dropped (or never offered to the ring).
  *
  * The kernel never overwrites unread data: it counts a drop instead. It
  * never trusts the consumer page either: a consumer position that is not
@@ -158,8 +161,7 @@ struct kuif_ring_producer {
 	__u64 dropped;			/* records not written: ring full */
 	__u64 records;			/* records written */
 	__u64 bad_consumer;		/* corrupt consumer positions seen */
-	__u64 last_kseq;		/* last event offered: written or
-					 * dropped */
+	__u64 last_kseq;		/* last event offered (kept or dropped) */
 	__u64 consumer_max;		/* highest consumer accepted */
 };
 
