@@ -62,6 +62,11 @@ EXAMPLES	:= $(patsubst clients/examples/%.c,$(BUILD)/examples/%,\
 
 BENCH_PROGS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
+# libkuif in other event loops (docs/libkuif.md); defined before the rules
+# whose prerequisites name them, which make expands as it reads.
+LIBKUIF_EXAMPLES := $(patsubst docs/examples/%.c,$(BUILD)/docs-examples/%,\
+		   $(wildcard docs/examples/libkuif-*.c))
+
 userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
 	$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION) $(BUILD)/libkuif.a $(BUILD)/kuif.pc \
 	$(BUILD)/kfuzz $(BENCH_PROGS) $(LIBKUIF_EXAMPLES)
@@ -101,8 +106,6 @@ $(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION): $(BUILD)/lib/kuif-client.o clients/lib
 
 # libkuif in other event loops (docs/libkuif.md), linked against the shared
 # library; run by tests/host/test_clients.py.
-LIBKUIF_EXAMPLES := $(patsubst docs/examples/%.c,$(BUILD)/docs-examples/%,\
-		   $(wildcard docs/examples/libkuif-*.c))
 $(BUILD)/docs-examples/%: docs/examples/%.c clients/lib/kuif-client.h \
 		$(BUILD)/libkuif.so.$(LIBKUIF_SOVERSION)
 	@mkdir -p $(dir $@)
