@@ -13,6 +13,10 @@
 #                            it is not built
 #   debug-kernel.sh build    build it unless cached (an hour or more on two
 #                            cores), then print its directory
+#   debug-kernel.sh check [tests/vm/run options]
+#                            build it unless cached, then run the VM suite
+#                            in it (make check-debug); ends with
+#                            "N passed, N failed"
 #
 # A cached kernel's directory holds:
 #   bzImage      the image the VM boots
@@ -111,5 +115,17 @@ build)
 	flock 9
 	built "$d" || build "$d"
 	echo "$d" ;;
-*) echo "usage: $0 key|dir|build" >&2; exit 2 ;;
+check)
+	shift
+	if ! d=$("$0" build); then
+		echo "FAIL debug.kernel_built: see the messages above"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	echo "debug-kernel: $(cat "$d/release") from $d (built in $(cat "$d/build-seconds")s)"
+	# kuif.ko anew: every key's kernel has the same release name.
+	rm -rf "$top/build/kmod/$(cat "$d/release")"
+	# It prints the VM's time ("VM exited ... after Ns") and the verdict.
+	exec "$top/tests/vm/run" --debug-kernel "$d" "$@" ;;
+*) echo "usage: $0 key|dir|build|check [run options]" >&2; exit 2 ;;
 esac
