@@ -27,12 +27,14 @@
 #   build-seconds, build.log
 #
 # KUIF_DEBUG_CACHE overrides /var/cache/kuif/debug-kernel; KUIF_DEBUG_JOBS
-# the make -j (2).
+# the make -j (2); KUIF_DEBUG_NICE the build's niceness (19: the machine is
+# shared).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KUIF_DEBUG_CACHE:-/var/cache/kuif/debug-kernel}
 jobs=${KUIF_DEBUG_JOBS:-2}
+nice=${KUIF_DEBUG_NICE:-19}
 tarball=/usr/src/linux-source-6.12.tar.xz
 fragment=$top/tests/vm/debug.config
 patchfile=$top/kmod/syscall/kuif_hello-6.12.patch
@@ -90,7 +92,7 @@ build() {
 		make -C "$src" -s olddefconfig
 	} > "$d/build.log" 2>&1 || { tail -n 20 "$d/build.log" >&2; die "configuring failed"; }
 	verify_config "$src/.config" || die "the config fragment did not take (see above)"
-	nice -n 19 make -C "$src" -j"$jobs" bzImage modules >> "$d/build.log" 2>&1 ||
+	nice -n "$nice" make -C "$src" -j"$jobs" bzImage modules >> "$d/build.log" 2>&1 ||
 		{ tail -n 30 "$d/build.log" >&2; die "the kernel build failed"; }
 	make -C "$src" -s modules_install INSTALL_MOD_PATH="$d/modroot" \
 		>> "$d/build.log" 2>&1 || die "modules_install failed"
