@@ -6,7 +6,7 @@
 #   make KVER=...        the module for that kernel only
 #   make install         DESTDIR=... PREFIX=/usr
 #   make check           unit tests, then the VM suite on every kernel
-#   make check-debug     the VM suite in a debug kernel (lockdep, KASAN, ...)
+#   make check-debug     the VM suite in a debug kernel (lockdep, KFENCE, ...)
 #   make demo            boot a VM with kuif.ko and kuifd, stream events
 #   make deps            install the Debian packages needed (idempotent)
 #   make bench           kuifd against direct readers; bench/results/
@@ -239,7 +239,7 @@ deps:
 	./scripts/deps.sh
 
 # The debug lane: the whole VM suite, kfuzz and kuif_hello(2) in a Linux
-# 6.12 with lockdep, KASAN, UBSAN, kmemleak and debug objects, built once
+# 6.12 with lockdep, KFENCE, UBSAN, kmemleak and debug objects, built once
 # by scripts/debug-kernel.sh (an hour or more) and cached outside the tree.
 check-debug: userspace
 	./scripts/debug-kernel.sh check

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The debug kernel of `make check-debug`: Linux 6.12 from Debian's
-# linux-source-6.12, with lockdep, KASAN, UBSAN, kmemleak and debug objects
-# (tests/vm/debug.config) and the kuif_hello system call
+# linux-source-6.12, with lockdep, KFENCE, UBSAN, kmemleak and debug objects
+# (tests/vm/debug.config, over allnoconfig) and the kuif_hello system call
 # (kmod/syscall/kuif_hello-6.12.patch), built once and cached outside the
 # tree, keyed by the source package's version and the hashes of the config
 # fragment, and the patch.
@@ -39,7 +39,7 @@ tarball=/usr/src/linux-source-6.12.tar.xz
 fragment=$top/tests/vm/debug.config
 patchfile=$top/kmod/syscall/kuif_hello-6.12.patch
 # What else decides the kernel: change it when the recipe in build() changes.
-recipe="x86_64_defconfig kvm_guest.config v1"
+recipe="allnoconfig + fragment v2"
 
 die() { echo "debug-kernel: $*" >&2; exit 1; }
 
@@ -86,10 +86,7 @@ build() {
 	{
 		tar xf "$tarball" -C "$src" --strip-components=1 &&
 		(cd "$src" && patch -p1 < "$patchfile") &&
-		make -C "$src" -s x86_64_defconfig &&
-		(cd "$src" && ./scripts/kconfig/merge_config.sh -m .config \
-			kernel/configs/kvm_guest.config "$fragment") &&
-		make -C "$src" -s olddefconfig
+		(cd "$src" && ./scripts/kconfig/merge_config.sh -n "$fragment")
 	} > "$d/build.log" 2>&1 || { tail -n 20 "$d/build.log" >&2; die "configuring failed"; }
 	verify_config "$src/.config" || die "the config fragment did not take (see above)"
 	nice -n "$nice" make -C "$src" -j"$jobs" bzImage modules >> "$d/build.log" 2>&1 ||

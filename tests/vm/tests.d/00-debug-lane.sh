@@ -10,8 +10,8 @@ DEBUG_LANE=$(sed -n 's/^KUIF_DEBUG_LANE=//p' "$R/params" 2>/dev/null)
 t_debug_checkers_on() {
 	grep -q 'debug_locks: *1$' /proc/lockdep_stats 2>/dev/null ||
 		{ echo "lockdep is off: $(grep debug_locks /proc/lockdep_stats 2>&1)"; return 1; }
-	dmesg | grep -q 'KernelAddressSanitizer initialized' ||
-		{ echo "KASAN did not initialize"; return 1; }
+	grep -q 'enabled: 1' /sys/kernel/debug/kfence/stats 2>/dev/null ||
+		{ echo "KFENCE is off: $(cat /sys/kernel/debug/kfence/stats 2>&1 | head -1)"; return 1; }
 	[ -w /sys/kernel/debug/kmemleak ] ||
 		{ echo "no /sys/kernel/debug/kmemleak"; return 1; }
 	[ -e /sys/kernel/debug/debug_objects ] ||
