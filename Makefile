@@ -6,6 +6,7 @@
 #   make KVER=...        the module for that kernel only
 #   make install         DESTDIR=... PREFIX=/usr
 #   make check           unit tests, then the VM suite on every kernel
+#   make check-debug     the VM suite in a debug kernel (lockdep, KFENCE, ...)
 #   make demo            boot a VM with kuif.ko and kuifd, stream events
 #   make deps            install the Debian packages needed (idempotent)
 #   make bench           kuifd against direct readers; bench/results/
@@ -52,7 +53,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 		   $(wildcard tests/unit/test_*.c))
 
 .PHONY: all modules userspace install uninstall check check-run unit vm deps \
-	demo demo-run sparse fuzz bench clean
+	demo demo-run sparse fuzz bench clean check-debug
 .DELETE_ON_ERROR:
 
 all: userspace modules
@@ -151,11 +152,12 @@ $(BENCH_PROGS): $(BUILD)/bench/%: bench/%.c bench/bench.h $(HEADERS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS_DAEMON)
 
 # Each kernel gets its own copy of the sources: kbuild writes its objects
-# next to them, and two kernels must not share objects.
+# next to them, and two kernels must not share objects. KDIR, with KVER,
+# names a build tree outside /lib/modules (the debug kernel's).
 $(BUILD)/kmod/%/kuif.ko: $(KMOD_SRCS)
 	@mkdir -p $(BUILD)/kmod/$*
 	cp -a kmod/. $(BUILD)/kmod/$*/
-	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(BUILD)/kmod/$* modules
+	$(MAKE) -C $(or $(KDIR),/lib/modules/$*/build) M=$(CURDIR)/$(BUILD)/kmod/$* modules
 
 # Static analysis of the module with sparse, for every kernel.
 sparse: $(MODULES)
@@ -266,6 +268,12 @@ uninstall:
 
 deps:
 	./scripts/deps.sh
+
+# The debug lane: the whole VM suite, kfuzz and kuif_hello(2) in a Linux
+# 6.12 with lockdep, KFENCE, UBSAN, kmemleak and debug objects, built once
+# by scripts/debug-kernel.sh (an hour or more) and cached outside the tree.
+check-debug: userspace
+	./scripts/debug-kernel.sh check
 
 # Benchmarks print figures and ratios; they are not tests. The host's
 # callgrind count, then kuifd against the direct readers in one VM boot of

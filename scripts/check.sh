@@ -209,5 +209,13 @@ if [ $unit_only -eq 0 ]; then
 	done <<< "$out"
 fi
 
+# The debug lane is make check-debug (README: when to run it); say whether
+# it ran, so that its absence is never silent.
+if d=$(./scripts/debug-kernel.sh dir 2>/dev/null); then
+	echo "debug lane: not run (make check-debug; kernel cached in $d)"
+else
+	echo "debug lane: not run (make check-debug; kernel not cached: its first run builds it, about an hour)"
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
