@@ -72,7 +72,9 @@ t_upcall_hanging_helper_blocks_nothing() {
 	t1=$(date +%s%N)
 	params_default
 	pkill -f "$T/hang" 2>/dev/null
-	[ $(( (t1 - t0) / 1000000 )) -lt 3000 ] || { echo "20 emits took $(( (t1 - t0) / 1000000 )) ms"; return 1; }
+	# One emit that waited for the helper would take its full 30 s; the
+	# bound leaves room for a slow debug kernel under emulation (3.4 s seen).
+	[ $(( (t1 - t0) / 1000000 )) -lt 15000 ] || { echo "20 emits took $(( (t1 - t0) / 1000000 )) ms"; return 1; }
 }
 
 t_upcall_rate_limited_and_counted() {
