@@ -139,7 +139,7 @@ static __poll_t kuif_chardev_poll(struct file *file, poll_table *wait)
 
 static int kuif_chardev_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return kuif_ring_mmap(vma);
+	return kuif_ring_mmap(file, vma);
 }
 
 static const struct file_operations kuif_chardev_fops = {

@@ -109,7 +109,7 @@ int kuif_ring_publish(const struct kuif_event *ev);
 void kuif_ring_poll_wait(struct file *file, struct poll_table_struct *pt);
 bool kuif_ring_readable(void);
 void kuif_ring_info(struct kuif_ring_info *info);
-int kuif_ring_mmap(struct vm_area_struct *vma);
+int kuif_ring_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* procfs.c */
 int kuif_procfs_init(void);

@@ -24,6 +24,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/capability.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
@@ -189,15 +190,21 @@ void kuif_ring_info(struct kuif_ring_info *info)
  * would never reach the kernel, and a read-only map of what the kernel
  * writes must not become writable later: VM_MAYWRITE goes, which mprotect()
  * and forced writes through get_user_pages() both check.
+ *
+ * The consumer position decides what the kernel may overwrite, so moving it
+ * is the consumer's right alone: the file must have been opened with
+ * CAP_NET_ADMIN (kuifd has it). Any other member of the device's group may
+ * watch the ring read-only, but cannot make its consumer lose a record.
  */
-int kuif_ring_mmap(struct vm_area_struct *vma)
+int kuif_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	unsigned long pgoff = vma->vm_pgoff, npages = vma_pages(vma);
 	bool writable;
 
 	if (pgoff >= kuif_ring.pages || npages > kuif_ring.pages - pgoff)
 		return -EINVAL;
-	writable = pgoff == 0 && npages == 1 && (vma->vm_flags & VM_SHARED);
+	writable = pgoff == 0 && npages == 1 && (vma->vm_flags & VM_SHARED) &&
+		   file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN);
 	if (!writable) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;

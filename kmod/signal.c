@@ -7,7 +7,10 @@
  *
  * Registering a process lets its registrant have it signalled, and signal
  * 44 terminates a process that does not handle it: the caller needs the
- * permission kill(2) asks for, the same user or CAP_KILL.
+ * permission kill(2) asks for, the same user or CAP_KILL. Ending or
+ * replacing a live registration takes the same permission over the process
+ * registered now, so that a registrant cannot take the channel from a
+ * process it could not signal.
  */
 #include <linux/kernel.h>
 #include <linux/capability.h>
@@ -62,32 +65,70 @@ static bool kuif_signal_allowed(struct pid *pid)
 }
 
 /*
- * Registers the process with this pid number (in the caller's namespace),
- * if the caller may signal it (else EPERM); 0 unregisters.
+ * Takes the registration's place if it is still old (the reference the
+ * registration held goes); -EAGAIN if another registration came first.
  */
-int kuif_signal_register(pid_t nr)
+static int kuif_signal_replace(struct pid *old, struct pid *pid)
+{
+	spin_lock_bh(&kuif_signal_lock);
+	if (kuif_signal_pid != old) {
+		spin_unlock_bh(&kuif_signal_lock);
+		return -EAGAIN;
+	}
+	kuif_signal_pid = pid;
+	spin_unlock_bh(&kuif_signal_lock);
+	put_pid(old);
+	return 0;
+}
+
+/* The registration now, with a reference of its own; NULL if none. */
+static struct pid *kuif_signal_get(void)
 {
 	struct pid *pid;
 
+	spin_lock_bh(&kuif_signal_lock);
+	pid = get_pid(kuif_signal_pid);
+	spin_unlock_bh(&kuif_signal_lock);
+	return pid;
+}
+
+/*
+ * Registers the process with this pid number (in the caller's namespace),
+ * if the caller may signal it (else EPERM); 0 unregisters. A live
+ * registration is ended or replaced only by a caller who may signal the
+ * process registered now.
+ */
+int kuif_signal_register(pid_t nr)
+{
+	struct pid *pid = NULL, *old;
+	int err;
+
 	if (nr < 0)
 		return -EINVAL;
-	if (nr == 0) {
-		kuif_signal_swap(NULL);
+	if (nr) {
+		pid = find_get_pid(nr);
+		if (!pid)
+			return -ESRCH;
+		if (!pid_has_task(pid, PIDTYPE_PID)) {
+			err = -ESRCH;
+			goto out_put;
+		}
+		if (!kuif_signal_allowed(pid)) {
+			err = -EPERM;
+			goto out_put;
+		}
+	}
+	old = kuif_signal_get();
+	if (old && pid_has_task(old, PIDTYPE_PID) && !kuif_signal_allowed(old))
+		err = -EPERM;
+	else
+		err = kuif_signal_replace(old, pid);
+	put_pid(old);
+	if (!err)
 		return 0;
-	}
-	pid = find_get_pid(nr);
-	if (!pid)
-		return -ESRCH;
-	if (!pid_has_task(pid, PIDTYPE_PID)) {
-		put_pid(pid);
-		return -ESRCH;
-	}
-	if (!kuif_signal_allowed(pid)) {
-		put_pid(pid);
-		return -EPERM;
-	}
-	kuif_signal_swap(pid);
-	return 0;
+out_put:
+	put_pid(pid);
+	return err;
 }
 
 /* The registered pid number as the caller sees it, 0 if none. */
@@ -110,9 +151,7 @@ int kuif_signal_send(u32 value)
 	struct pid *pid;
 	int err;
 
-	spin_lock_bh(&kuif_signal_lock);
-	pid = get_pid(kuif_signal_pid);
-	spin_unlock_bh(&kuif_signal_lock);
+	pid = kuif_signal_get();
 	if (!pid)
 		return 0;
 

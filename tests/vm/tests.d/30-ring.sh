@@ -132,6 +132,27 @@ assert m > 0 and libc.mprotect(m, PG, RW) == 0, "shared consumer page not upgrad
 PY
 }
 
+# Moving the consumer position is the consumer's right: a member of group
+# kuif without CAP_NET_ADMIN may watch the whole ring read-only but gets
+# EACCES for a writable map of the consumer page, even shared and alone.
+t_ring_consumer_page_needs_net_admin() {
+	local gid
+	gid=$(getent group kuif | cut -d: -f3)
+	[ -n "$gid" ] || { echo "no group kuif"; return 1; }
+	setpriv --reuid=nobody --regid=nogroup --groups="$gid" \
+		python3 - <<PY
+$RING_PY
+e = errno
+assert os.getuid() != 0
+assert refused(PG, prot=RW) == e.EACCES, "group member mapped the consumer page writable"
+m = map_(PG)
+assert m > 0, "group member's read-only map of the consumer page: %d" % m
+assert libc.mprotect(m, PG, RW) == -1 and ctypes.get_errno() == e.EACCES, "made writable"
+a = map_(pages * PG)
+assert a > 0 and ctypes.string_at(a + PG, 4) == b"FIUK", "read-only map of the ring"
+PY
+}
+
 # The producer page and the data are the kernel's: a reader cannot map them
 # writable, cannot make a read-only map writable, and its writes fault.
 t_ring_producer_and_data_are_read_only() {
@@ -318,6 +339,7 @@ check ring_full_drops_and_never_corrupts t_ring_full_drops_and_never_corrupts
 check ring_corrupt_consumer_is_recovered t_ring_corrupt_consumer_is_recovered
 check ring_mmap_refuses_bad_requests t_ring_mmap_refuses_bad_requests
 check ring_producer_and_data_are_read_only t_ring_producer_and_data_are_read_only
+check ring_consumer_page_needs_net_admin t_ring_consumer_page_needs_net_admin
 check poll_wakes_on_new_data t_poll_wakes_on_new_data
 check ioctl_set_get_and_errors t_ioctl_set_get_and_errors
 check rmmod_busy_while_ring_mapped t_rmmod_busy_while_ring_mapped

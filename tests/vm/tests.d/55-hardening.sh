@@ -220,6 +220,35 @@ t_register_signal_follows_kill_rule() {
 	return $rc
 }
 
+# Ending or replacing a live registration needs the same right over the
+# process registered now: nobody with CAP_NET_ADMIN cannot unregister root's
+# process nor put its own in its place.
+t_register_signal_keeps_others_registration() {
+	local root_pid mine out rc=0
+	systemctl stop kuifd
+	sleep 60 &
+	root_pid=$!
+	$NOBODY sleep 60 &
+	mine=$!
+	echo $root_pid > /sys/kernel/kuif/signal_pid || rc=1
+	out=$($NOBODY --inh-caps=+net_admin --ambient-caps=+net_admin "$HERE/nl-cmd" register-signal 0 2>&1) &&
+		{ echo "nobody unregistered root's process"; rc=1; }
+	echo "$out" | grep -q "not permitted" || { echo "unregister: $out"; rc=1; }
+	out=$($NOBODY --inh-caps=+net_admin --ambient-caps=+net_admin "$HERE/nl-cmd" register-signal $mine 2>&1) &&
+		{ echo "nobody replaced root's process"; rc=1; }
+	echo "$out" | grep -q "not permitted" || { echo "replace: $out"; rc=1; }
+	[ "$(cat /sys/kernel/kuif/signal_pid)" = $root_pid ] || { echo "signal_pid $(cat /sys/kernel/kuif/signal_pid)"; rc=1; }
+	# Once root's process is gone, the stale registration is anyone's.
+	kill $root_pid; wait $root_pid 2>/dev/null
+	out=$($NOBODY --inh-caps=+net_admin --ambient-caps=+net_admin "$HERE/nl-cmd" register-signal $mine 2>&1) ||
+		{ echo "after root's process ended: $out"; rc=1; }
+	[ "$(cat /sys/kernel/kuif/signal_pid)" = $mine ] || { echo "not replaced: $(cat /sys/kernel/kuif/signal_pid)"; rc=1; }
+	echo 0 > /sys/kernel/kuif/signal_pid
+	kill $mine; wait $mine 2>/dev/null
+	systemctl start kuifd
+	return $rc
+}
+
 # ------------------------------------------------------------- item 3
 
 t_unprivileged_flood_loses_no_other_event() {
@@ -337,6 +366,7 @@ s.bind(("127.0.0.1", 5555)); print("bound", flush=True); time.sleep(300)' > $T/h
 check payloads_hidden_from_nobody t_payloads_hidden_from_nobody
 check root_still_joins_events_group t_root_still_joins_events_group
 check register_signal_follows_kill_rule t_register_signal_follows_kill_rule
+check register_signal_keeps_others_registration t_register_signal_keeps_others_registration
 check unprivileged_flood_loses_no_other_event t_unprivileged_flood_loses_no_other_event
 check privileged_echo_not_limited t_privileged_echo_not_limited
 check proc_events_small_reads_skip_nothing t_proc_events_small_reads_skip_nothing
