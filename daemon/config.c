@@ -15,7 +15,7 @@
 
 #include "kuifd.h"
 
-#define CONFIG_JOURNAL_DEFAULT "netdev.* module.*"
+#define CONFIG_JOURNAL_DEFAULT "netdev.* module.* inet.* inet6.* power.*"
 
 static int config_set_patterns(struct filter *, const char *);
 

@@ -492,6 +492,48 @@ t_netdev_notifier() {
 	rmmod dummy
 }
 
+# Addresses (IPv4 and IPv6) and a device's carrier and operational state.
+# The link-local address IPv6 gives the device by itself is not ours.
+t_address_and_link_notifiers() {
+	local got want
+	modprobe dummy numdummies=0 || return 1
+	cu_mon_start ad --event 'inet*' --event netdev.change || return 1
+	{ ip link add kuiftest1 type dummy &&
+		ip link set kuiftest1 up &&
+		ip addr add 192.0.2.1/24 dev kuiftest1 &&
+		ip addr add 2001:db8::1/64 dev kuiftest1 nodad &&
+		ip addr del 192.0.2.1/24 dev kuiftest1 &&
+		ip addr del 2001:db8::1/64 dev kuiftest1 &&
+		ip link set kuiftest1 carrier off &&
+		wait_for "grep -q 'kuiftest1 carrier=off' $T/ad.out" 100 &&
+		ip link set kuiftest1 carrier on &&
+		wait_for "grep -q 'kuiftest1 carrier=on' $T/ad.out" 100; } ||
+		{ cu_mon_stop ad; ip link del kuiftest1 2>/dev/null; echo "events: $(cu_events $T/ad.out | tr '\n' '|')"; return 1; }
+	ip link del kuiftest1
+	cu_mon_stop ad || return 1
+	got=$(cu_events $T/ad.out | grep ' kuiftest1 ' | grep -v ' fe80::' | tr '\n' '|')
+	want="inet.add kuiftest1 192.0.2.1/24|inet6.add kuiftest1 2001:db8::1/64|"
+	want+="inet.del kuiftest1 192.0.2.1/24|inet6.del kuiftest1 2001:db8::1/64|"
+	want+="netdev.change kuiftest1 carrier=off operstate=down|"
+	want+="netdev.change kuiftest1 carrier=on operstate=up|"
+	[ "$got" = "$want" ] || { echo "events: $got"; return 1; }
+	rmmod dummy
+}
+
+# A suspend cycle through pm_test's "freezer" level: the PM notifier's
+# prepare and post calls, with processes frozen for pm_test's delay.
+t_power_notifier() {
+	local got rc=0
+	cu_mon_start pw --event 'power.*' || return 1
+	echo freezer > /sys/power/pm_test || { cu_mon_stop pw; return 1; }
+	echo freeze > /sys/power/state || rc=$?
+	echo none > /sys/power/pm_test
+	cu_mon_stop pw || return 1
+	got=$(cu_events $T/pw.out | tr '\n' '|')
+	[ "$got" = "power.suspend suspend|power.resume suspend|" ] ||
+		{ echo "events: $got (suspend status $rc)"; return 1; }
+}
+
 # Unregistering the notifier replays DOWN and UNREGISTER for every device:
 # those are not real activity and must not become events.
 t_netdev_no_replay_on_unload() {
@@ -534,5 +576,13 @@ check udp_port_busy_fails_load t_udp_port_busy_fails_load
 check udp_rmmod_under_load t_udp_rmmod_under_load
 check module_notifier t_module_notifier
 check netdev_notifier t_netdev_notifier
+check address_and_link_notifiers t_address_and_link_notifiers
+# The debug kernel is built without power management (tests/vm/debug.config);
+# every Debian kernel has pm_test (CONFIG_PM_DEBUG), so there it must run.
+if [ -e /sys/power/pm_test ] || [ -z "$(sed -n 's/^KUIF_DEBUG_LANE=//p' "$R/params" 2>/dev/null)" ]; then
+	check power_notifier t_power_notifier
+else
+	echo "power_notifier: not run (the debug kernel has no CONFIG_PM_SLEEP)"
+fi
 check netdev_no_replay_on_unload t_netdev_no_replay_on_unload
 check cu_module_loaded_at_end t_cu_module_loaded_at_end
