@@ -228,6 +228,7 @@ docs/examples/kuif-monitor.py $(DOCDIR)/examples/kuif-monitor.py 0644
 clients/completion/kuifctl $(BASHCOMPDIR)/kuifctl 0644
 clients/completion/_kuifctl $(ZSHCOMPDIR)/_kuifctl 0644
 docs/libkuif.md $(DOCDIR)/libkuif.md 0644
+docs/fleet.md $(DOCDIR)/fleet.md 0644
 docs/examples/libkuif-poll.c $(DOCDIR)/examples/libkuif-poll.c 0644
 docs/examples/libkuif-libevent.c $(DOCDIR)/examples/libkuif-libevent.c 0644
 docs/examples/libkuif-sdevent.c $(DOCDIR)/examples/libkuif-sdevent.c 0644
