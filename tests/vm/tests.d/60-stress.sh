@@ -69,8 +69,10 @@ st_load_unload_50() {
 	done
 	kill $emitter; wait $emitter 2>/dev/null
 	systemctl is-active -q kuifd || { echo "kuifd died"; return 1; }
-	monitor_start st-back --count 1 --timeout 30 --event chardev.write || return 1
-	wait_for "printf 'after 50' > /dev/kuif; grep -q 'after 50' $T/st-back.out" 100 ||
+	# kuifd may still be working through the cycles' events: a debug
+	# kernel under emulation took more than 10 s. The event ends the wait.
+	monitor_start st-back --count 1 --timeout 120 --event chardev.write || return 1
+	wait_for "printf 'after 50' > /dev/kuif; grep -q 'after 50' $T/st-back.out" 900 ||
 		{ echo "no event after the cycles"; return 1; }
 	kill "$MON_PID" 2>/dev/null
 	st_klog_clean
