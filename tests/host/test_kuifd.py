@@ -591,7 +591,7 @@ def test_emit_and_upcall_refused_to_unprivileged_peers():
     ])
     assert out[0]["type"] == "hello", out
     assert out[1]["code"] == "permission_denied" and \
-        "group kuif" in out[1]["message"], out
+        "emit_group" in out[1]["message"], out
     assert out[2]["code"] == "permission_denied" and \
         "as root" in out[2]["message"], out
     assert out[3] == {"type": "pong", "id": 3}, out
@@ -780,6 +780,116 @@ def test_bad_config_refuses_to_start():
     r = subprocess.run([KUIFD, "-n", "-c", "conf/kuifd.conf"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
+
+
+@test
+def test_help_version_and_usage_errors():
+    r = subprocess.run([KUIFD, "--help"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0 and r.stdout.startswith("usage: kuifd"), r
+    assert r.stderr == "", r
+    r2 = subprocess.run([KUIFD, "-h"], capture_output=True, text=True,
+                        timeout=10)
+    assert r2.returncode == 0 and r2.stdout == r.stdout, r2
+    for opt in ("--version", "-V"):
+        r = subprocess.run([KUIFD, opt], capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 0 and r.stdout.startswith("kuifd 0."), r
+    for args, named in ((["--bogus"], "'--bogus'"), (["-x"], "'x'"),
+                        (["-c"], "'c'"), (["stray"], "'stray'")):
+        r = subprocess.run([KUIFD] + args, capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 2, (args, r)
+        assert named in r.stderr and "usage: kuifd" in r.stderr, (args, r)
+        assert r.stdout == "", r
+
+
+@test
+def test_check_of_a_missing_config_fails():
+    r = subprocess.run([KUIFD, "-n", "-c", "/missing.conf"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r
+    assert "/missing.conf" in r.stderr and "OK" not in r.stdout, r
+
+
+@test
+def test_second_kuifd_does_not_take_over_the_socket():
+    a = Kuifd()
+    ca = Client(a)
+    ino = os.stat(a.sock).st_ino
+    # Same path, the lock held: refused, and a's socket untouched.
+    r = subprocess.run([KUIFD, "-c", a.conf, "-s", a.sock],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r
+    assert "another kuifd serves" in r.stderr, r.stderr
+    assert os.stat(a.sock).st_ino == ino
+    assert Client(a).request({"op": "ping", "id": 1})["type"] == "pong"
+    # A server without the lock (as systemd's socket is): the connection
+    # test refuses too.
+    d = tempfile.mkdtemp(prefix="kuifd-other-")
+    other = os.path.join(d, "kuifd.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(other)
+    srv.listen(1)
+    r = subprocess.run([KUIFD, "-c", a.conf, "-s", other],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "already answers" in r.stderr, r
+    assert os.path.exists(other)
+    srv.close()
+    # A socket left by a kuifd gone (nothing answers): taken over.
+    b = Kuifd(directory=d)
+    deadline = time.time() + 10
+    while b.proc.poll() is None and time.time() < deadline:
+        try:
+            cb = Client(b)
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    assert cb.request({"op": "ping", "id": 2})["type"] == "pong", b.logtext()
+    b.stop()
+    assert not os.path.exists(other), "b did not remove its own socket"
+    # a's path replaced behind its back: a must not remove it on exit.
+    os.unlink(a.sock)
+    repl = socket.socket(socket.AF_UNIX)
+    repl.bind(a.sock)
+    ca.close()
+    a.stop()
+    assert os.path.exists(a.sock), "kuifd removed a socket not its own"
+    repl.close()
+
+
+@test
+def test_emit_is_a_right_of_its_own_given_by_emit_group():
+    import grp
+    nogroup = grp.getgrgid(65534).gr_name
+    req = [{"op": "emit", "event": "user.x", "payload": "p"},
+           {"op": "subscribe"}]
+    # Default: a peer who may connect and subscribe may not emit.
+    k = Kuifd()
+    os.chmod(k.dir, 0o755)
+    os.chmod(k.sock, 0o666)
+    out = request_as(k.sock, 65534, 65534, req)
+    assert out[1]["code"] == "permission_denied", out
+    assert out[2]["type"] == "subscribed", out
+    # emit_group names the peer's group: the right is there (the emit then
+    # fails only because no module is loaded on the host).
+    k.write_conf(f"[server]\nemit_group = {nogroup}\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "reloaded")
+    out = request_as(k.sock, 65534, 65534, req)
+    assert out[1]["code"] == "emit_failed", out
+    assert "not loaded" in out[1]["message"], out
+    # Another group: refused again.
+    k.write_conf("[server]\nemit_group = root\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "reloaded", count=2)
+    out = request_as(k.sock, 65534, 65534, req)
+    assert out[1]["code"] == "permission_denied", out
+    k.stop()
+    r = subprocess.run([KUIFD, "-n", "-c", "/dev/stdin"],
+                       input="[server]\nemit_group = no-such-group-x\n",
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and 'no group "no-such-group-x"' in r.stderr, r
 
 
 # The test feed (kuifd --test-feed PATH): what the kernel's channels carry,
