@@ -284,6 +284,15 @@ bus_publish(struct bus *bus, struct event *ev)
 void
 bus_publish_partial32(struct bus *bus, struct event *ev, uint32_t low)
 {
+	struct timespec ts;
+
+	/* A signal has no time: published alone (kernel.signal), the event
+	 * says when kuifd received it; a complete copy replaces it all. */
+	if (ev->time_ns == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev->time_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+		    (uint64_t)ts.tv_nsec;
+	}
 	bus->stats.received++;
 	reorder_add_partial32(bus->reorder, ev, low, bus_now(bus));
 	bus_arm(bus);

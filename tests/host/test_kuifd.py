@@ -10,6 +10,7 @@ history, the server and the protocol are exercised for real. Prints one
 
 usage: [KUIFD_TESTS=GLOB] test_kuifd.py PATH-TO-ASAN-KUIFD PATH-TO-KUIFD
 """
+import calendar
 import json
 import os
 import re
@@ -27,6 +28,11 @@ KUIFD = sys.argv[1] if len(sys.argv) > 1 else "build/asan/kuifd"
 # memory would swamp what kuifd itself holds.
 PLAIN = sys.argv[2] if len(sys.argv) > 2 else "build/kuifd"
 RESULTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import validate_records  # noqa: E402
+SCHEMA = validate_records.validator(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schema",
+    "kuifd-records.schema.json"))
 RUNNING = []    # kuifd processes of the current test, killed after it
 
 
@@ -112,7 +118,12 @@ class Client:
                 raise EOFError("connection closed")
             self.buf += data
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        rec = json.loads(line)
+        # Every record a test sees matches the published schema.
+        err = next(SCHEMA.iter_errors(rec), None)
+        assert err is None, ("record does not match the schema",
+                             err and err.message, rec)
+        return rec
 
     def request(self, obj):
         self.send(obj)
@@ -984,6 +995,9 @@ def test_feed_same_kseq_on_every_channel_is_published_once():
     e = a.recv()
     assert (e["kseq"], e["source"], e["event"], e["data"]) == \
         (4, "signal", "kernel.signal", {"payload": ""}), e
+    # The signal has no time: the event carries its receipt time.
+    assert untimed(e) and abs(calendar.timegm(time.strptime(
+        e["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.time()) < 60, e
     # Nothing more: the next record is the pong.
     assert a.request({"op": "ping"}) == {"type": "pong"}
     st = a.request({"op": "stats"})
