@@ -227,6 +227,7 @@ docs/man/kuif.4 $(MANDIR)/man4/kuif.4 0644
 docs/man/kuif-events.7 $(MANDIR)/man7/kuif-events.7 0644
 docs/events.md $(DOCDIR)/events.md 0644
 docs/schema/kuifd-records.schema.json $(DOCDIR)/schema/kuifd-records.schema.json 0644
+clients/python/kuif.py $(PYTHONDIR)/kuif.py 0644
 docs/protocol.md $(DOCDIR)/protocol.md 0644
 docs/examples/kuif-monitor.py $(DOCDIR)/examples/kuif-monitor.py 0644
 clients/completion/kuifctl $(BASHCOMPDIR)/kuifctl 0644

@@ -1281,6 +1281,117 @@ def test_python_example_client_without_libkuif():
     assert out.splitlines() == ["1 1 upcall py.one a", "3 3 upcall py.two b"], out
     k.stop()
 
+# The Python module (clients/python/kuif.py) against the real kuifd.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "clients", "python"))
+import kuif as pykuif  # noqa: E402
+
+
+def py_next(c, timeout=10):
+    rec = c.next(timeout)
+    assert rec is not None, "no record within %s s" % timeout
+    err = next(SCHEMA.iter_errors(rec), None)
+    assert err is None, ("record does not match the schema", err.message,
+                         rec)
+    return rec
+
+
+@test
+def test_python_module_resumes_after_a_lost_connection():
+    k = Kuifd()
+    inject(k, [1, 2], "py.a")
+    c = pykuif.Client(k.sock, events=["py.*"], since=0)
+    c.connect()
+    assert [py_next(c)["kseq"] for _ in range(2)] == [1, 2]
+    fd = c.fileno()
+    # The connection breaks; events go on meanwhile.
+    c._conn.sock.shutdown(socket.SHUT_RDWR)
+    inject(k, [3, 4], "py.a")
+    got = [py_next(c) for _ in range(2)]
+    assert [(r["seq"], r["kseq"]) for r in got] == [(3, 3), (4, 4)], got
+    assert c.reconnects == 1 and c.last_seq == 4
+    assert c.next(0.3) is None, "a record twice"
+    assert fd >= 0
+    c.close()
+    k.stop()
+
+
+@test
+def test_python_module_says_server_restarted_and_goes_on():
+    k = Kuifd()
+    inject(k, [1, 2, 3], "py.a")
+    c = pykuif.Client(k.sock, since=0, reconnect_limit=15)
+    c.connect()
+    assert [py_next(c)["seq"] for _ in range(3)] == [1, 2, 3]
+    k.stop()
+    # A new kuifd on the same socket, without the history.
+    k2 = Kuifd(directory=k.dir)
+    rec = py_next(c, 20)
+    assert untimed(rec) == {"type": "lost", "count": 0,
+                            "reason": "server_restarted"}, rec
+    inject(k2, [1], "py.b")
+    rec = py_next(c)
+    assert (rec["seq"], rec["event"]) == (1, "py.b"), rec
+    c.close()
+    k2.stop()
+
+
+@test
+def test_python_module_passes_history_reset_on():
+    k = Kuifd()
+    inject(k, [1, 2], "py.a")
+    c = pykuif.Client(k.sock, since=500)
+    c.connect()
+    rec = py_next(c)
+    assert untimed(rec) == {"type": "lost", "count": 0,
+                            "reason": "history_reset"}, rec
+    assert c.last_seq == 0
+    assert [py_next(c)["seq"] for _ in range(2)] == [1, 2]
+    c.close()
+    k.stop()
+
+
+@test
+def test_python_module_reconnect_limit_is_bounded():
+    k = Kuifd()
+    c = pykuif.Client(k.sock, reconnect_limit=1.0)
+    c.connect()
+    k.stop()
+    t = time.monotonic()
+    try:
+        c.next(30)
+        raise AssertionError("no ConnectionLost")
+    except pykuif.ConnectionLost as e:
+        assert "gave up reconnecting after 1.0 s" in str(e), e
+    took = time.monotonic() - t
+    assert 0.9 <= took < 4, took
+    # Without reconnection: at once.
+    k2 = Kuifd(directory=k.dir)
+    c = pykuif.Client(k2.sock, reconnect=False)
+    c.connect()
+    k2.stop()
+    try:
+        c.next(30)
+        raise AssertionError("no ConnectionLost")
+    except pykuif.ConnectionLost:
+        pass
+
+
+@test
+def test_python_module_request_and_errors():
+    k = Kuifd()
+    assert pykuif.request({"op": "ping", "id": 7}, k.sock) == \
+        {"type": "pong", "id": 7}
+    st = pykuif.request({"op": "stats"}, k.sock)
+    assert next(SCHEMA.iter_errors(st), None) is None, st
+    try:
+        pykuif.request({"op": "emit", "event": "x.y"}, k.sock)
+        raise AssertionError("emit without a module succeeded")
+    except pykuif.KuifError as e:
+        assert e.code == "emit_failed", e
+    k.stop()
+
+
 
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")
 print(f"host tests: {len(RESULTS) - failed} passed, {failed} failed")
