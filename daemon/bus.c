@@ -156,14 +156,22 @@ bus_lost_line(uint64_t seq, uint64_t count, const char *reason)
 {
 	char *line;
 
+	struct timespec ts;
+	char t[64];
+
 	line = proto_lost(seq, count, reason, NULL);
 	if (line == NULL) {
 		log_warnx("cannot encode the loss record %llu",
 		    (unsigned long long)seq);
-		line = xcalloc(1, 128);
-		snprintf(line, 128, "{\"type\":\"lost\",\"seq\":%llu,"
-		    "\"count\":%llu,\"reason\":\"encode_failed\"}\n",
-		    (unsigned long long)seq, (unsigned long long)count);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (event_format_time((uint64_t)ts.tv_sec * 1000000000ULL +
+		    (uint64_t)ts.tv_nsec, t, sizeof(t)) == -1)
+			strcpy(t, "1970-01-01T00:00:00.000000000Z");
+		line = xcalloc(1, 192);
+		snprintf(line, 192, "{\"type\":\"lost\",\"seq\":%llu,"
+		    "\"time\":\"%s\",\"count\":%llu,"
+		    "\"reason\":\"encode_failed\"}\n",
+		    (unsigned long long)seq, t, (unsigned long long)count);
 	}
 	return line;
 }
