@@ -196,7 +196,10 @@ t_event_count_is_not_republished() {
 	for n in 1 2 3 4 5; do printf "count-$n" > /dev/kuif; sleep 0.2; done
 	echo 5 > /sys/kernel/kuif/value
 	echo 6 > /sys/kernel/kuif/value
-	wait_for "grep -q '\"value\":\"6\"' $T/cnt.out" 100 || { echo "no file.modified for value: $(cat $T/cnt.out)"; kill "$MON_PID"; return 1; }
+	wait_for "grep -q '\"value\":\"6\"' $T/cnt.out" 100 || {
+		echo "no file.modified for value $(cat /sys/kernel/kuif/value): $(cat $T/cnt.out)" \
+			"inotify: $(kuifctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"].get("inotify"))')"
+		kill "$MON_PID"; return 1; }
 	kill "$MON_PID"; wait "$MON_PID" 2>/dev/null
 	if grep -q event_count "$T/cnt.out"; then
 		echo "event_count republished: $(grep -c event_count $T/cnt.out) records"; return 1
