@@ -110,7 +110,7 @@ class Client:
             line = line.encode()
         self.s.sendall(line + b"\n")
 
-    def recv(self, timeout=10):
+    def recv(self, timeout=10, check=True):
         self.s.settimeout(timeout)
         while b"\n" not in self.buf:
             data = self.s.recv(65536)
@@ -119,8 +119,10 @@ class Client:
             self.buf += data
         line, self.buf = self.buf.split(b"\n", 1)
         rec = json.loads(line)
-        # Every record a test sees matches the published schema.
-        err = next(SCHEMA.iter_errors(rec), None)
+        # Every record a test sees matches the published schema (but for
+        # the thousands of replies inject() compares exactly, which the
+        # validation would slow down past the server's client timeout).
+        err = next(SCHEMA.iter_errors(rec), None) if check else None
         assert err is None, ("record does not match the schema",
                              err and err.message, rec)
         return rec
@@ -161,7 +163,7 @@ def inject(k, kseqs, event="test.event", payload="p"):
             c.send({"op": "upcall", "kseq": n, "time_ns": n * 1000,
                     "event": event, "payload": payload})
         for n in kseqs[i:i + 256]:
-            r = c.recv()
+            r = c.recv(check=False)
             assert r == {"type": "accepted", "kseq": n}, r
     c.close()
 
