@@ -183,9 +183,10 @@ print(f.readline().strip())')
 # systemctl reload validates first (ExecReload=kuifd -n): a broken file
 # fails the reload, and the running kuifd keeps its configuration.
 t_reload_with_broken_config_fails_and_keeps_old() {
-	local pid out rc
+	local pid out rc t0
 	systemctl start kuifd || return 1
 	pid=$(systemctl show -P MainPID kuifd)
+	t0=$(date +%s)
 	[ -e /etc/kuifd/kuifd.conf.orig ] || cp /etc/kuifd/kuifd.conf /etc/kuifd/kuifd.conf.orig
 	printf '[server]\nmax_clients = many\n' > /etc/kuifd/kuifd.conf
 	out=$(systemctl reload kuifd 2>&1); rc=$?
@@ -193,9 +194,10 @@ t_reload_with_broken_config_fails_and_keeps_old() {
 	[ $rc != 0 ] || { echo "reload of a broken config succeeded"; return 1; }
 	[ "$(systemctl show -P MainPID kuifd)" = "$pid" ] || { echo "kuifd was restarted"; return 1; }
 	systemctl -q is-active kuifd || { echo "kuifd not active after the failed reload"; return 1; }
-	journalctl -u kuifd --no-pager -o cat | grep -q "max_clients must be" ||
+	journalctl --sync
+	journalctl -u kuifd --no-pager -o cat --since "@$t0" | grep -q "max_clients must be" ||
 		{ echo "the reason is not in the journal"; return 1; }
-	journalctl -u kuifd --no-pager -o cat | grep -q "configuration /etc/kuifd/kuifd.conf reloaded" &&
+	journalctl -u kuifd --no-pager -o cat --since "@$t0" | grep -q "configuration /etc/kuifd/kuifd.conf reloaded" &&
 		{ echo "kuifd was signalled despite the broken config"; return 1; }
 	kuifctl ping > /dev/null || { echo "kuifd does not answer"; return 1; }
 	systemctl reload kuifd || { echo "reload of the good config failed"; return 1; }
@@ -219,6 +221,7 @@ t_start_without_loadable_module_is_ready_and_degraded() {
 	[ ! -e /sys/module/kuif ] || { echo "the module was loaded despite the blacklist"; return 1; }
 	systemctl show -P StatusText kuifd | grep -q "kuif module is not loaded" ||
 		{ echo "status: $(systemctl show -P StatusText kuifd)"; modprobe kuif; return 1; }
+	journalctl --sync
 	journalctl -u kuifd --no-pager -o cat -n 50 | grep -q "kuif module not loaded" ||
 		{ echo "no warning in the journal"; modprobe kuif; return 1; }
 	kuifctl ping > /dev/null || { echo "no ping without the module"; modprobe kuif; return 1; }
@@ -231,7 +234,10 @@ sys.exit(0 if json.load(sys.stdin)[\"sources\"][\"netlink\"][\"attached\"] else 
 	wait_for 'systemctl show -P StatusText kuifd | grep -q "netlink attached"' 400 ||
 		{ echo "status after modprobe: $(systemctl show -P StatusText kuifd)"; return 1; }
 	[ "$(systemctl show -P MainPID kuifd)" = "$pid" ] || { echo "kuifd restarted"; return 1; }
-	systemctl start kuifd.socket
+	# Back as the other tests expect it: socket-activated, module loaded
+	# before kuifd (so that DeviceAllow= finds /dev/kuif).
+	systemctl stop kuifd
+	systemctl start kuifd.socket kuifd
 }
 
 t_journal_lifecycle_message_ids() {
