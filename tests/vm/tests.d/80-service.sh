@@ -240,7 +240,8 @@ sys.exit(0 if json.load(sys.stdin)[\"sources\"][\"netlink\"][\"attached\"] else 
 	# Back as the other tests expect it: socket-activated, module loaded
 	# before kuifd (so that DeviceAllow= finds /dev/kuif).
 	systemctl stop kuifd
-	systemctl start kuifd.socket kuifd
+	systemctl start kuifd.socket
+	systemctl start kuifd
 }
 
 t_journal_lifecycle_message_ids() {
