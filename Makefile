@@ -18,6 +18,7 @@ LIBEXECDIR	?= $(PREFIX)/libexec
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/kuif
+PYTHONDIR	?= $(PREFIX)/lib/python3/dist-packages
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR	?= $(PREFIX)/share/zsh/vendor-completions
 SYSCONFDIR	?= /etc
@@ -223,6 +224,10 @@ docs/man/kuifd.8 $(MANDIR)/man8/kuifd.8 0644
 docs/man/kuifctl.1 $(MANDIR)/man1/kuifctl.1 0644
 docs/man/kuifd.conf.5 $(MANDIR)/man5/kuifd.conf.5 0644
 docs/man/kuif.4 $(MANDIR)/man4/kuif.4 0644
+docs/man/kuif-events.7 $(MANDIR)/man7/kuif-events.7 0644
+docs/events.md $(DOCDIR)/events.md 0644
+docs/schema/kuifd-records.schema.json $(DOCDIR)/schema/kuifd-records.schema.json 0644
+clients/python/kuif.py $(PYTHONDIR)/kuif.py 0644
 docs/protocol.md $(DOCDIR)/protocol.md 0644
 docs/examples/kuif-monitor.py $(DOCDIR)/examples/kuif-monitor.py 0644
 clients/completion/kuifctl $(BASHCOMPDIR)/kuifctl 0644
@@ -258,7 +263,8 @@ uninstall:
 	done
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd \
 		$(DESTDIR)$(LIBEXECDIR)/kuif \
-		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/schema \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
 	@for m in $(DESTDIR)$(MODULESDIR)/*/updates/kuif.ko; do \
 		[ -e "$$m" ] || continue; \
 		rm -fv "$$m"; \

@@ -156,14 +156,22 @@ bus_lost_line(uint64_t seq, uint64_t count, const char *reason)
 {
 	char *line;
 
+	struct timespec ts;
+	char t[64];
+
 	line = proto_lost(seq, count, reason, NULL);
 	if (line == NULL) {
 		log_warnx("cannot encode the loss record %llu",
 		    (unsigned long long)seq);
-		line = xcalloc(1, 128);
-		snprintf(line, 128, "{\"type\":\"lost\",\"seq\":%llu,"
-		    "\"count\":%llu,\"reason\":\"encode_failed\"}\n",
-		    (unsigned long long)seq, (unsigned long long)count);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (event_format_time((uint64_t)ts.tv_sec * 1000000000ULL +
+		    (uint64_t)ts.tv_nsec, t, sizeof(t)) == -1)
+			strcpy(t, "1970-01-01T00:00:00.000000000Z");
+		line = xcalloc(1, 192);
+		snprintf(line, 192, "{\"type\":\"lost\",\"seq\":%llu,"
+		    "\"time\":\"%s\",\"count\":%llu,"
+		    "\"reason\":\"encode_failed\"}\n",
+		    (unsigned long long)seq, t, (unsigned long long)count);
 	}
 	return line;
 }
@@ -284,6 +292,15 @@ bus_publish(struct bus *bus, struct event *ev)
 void
 bus_publish_partial32(struct bus *bus, struct event *ev, uint32_t low)
 {
+	struct timespec ts;
+
+	/* A signal has no time: published alone (kernel.signal), the event
+	 * says when kuifd received it; a complete copy replaces it all. */
+	if (ev->time_ns == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev->time_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+		    (uint64_t)ts.tv_nsec;
+	}
 	bus->stats.received++;
 	reorder_add_partial32(bus->reorder, ev, low, bus_now(bus));
 	bus_arm(bus);

@@ -5,6 +5,7 @@
  * failed load leaves the caller's configuration untouched.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ config_defaults(struct config *conf)
 	conf->signal = 1;
 	conf->inotify = 1;
 	conf->verbose = 0;
+	conf->emit_group = NULL;
+	conf->emit_gid = (gid_t)-1;
 	config_set_patterns(&conf->journal, CONFIG_JOURNAL_DEFAULT);
 }
 
@@ -46,6 +49,8 @@ config_free(struct config *conf)
 {
 	free(conf->socket_path);
 	conf->socket_path = NULL;
+	free(conf->emit_group);
+	conf->emit_group = NULL;
 	filter_clear(&conf->journal);
 }
 
@@ -130,6 +135,22 @@ config_handler(void *arg, const char *section, const char *key,
 		}
 		free(c->socket_path);
 		c->socket_path = xstrdup(value);
+	} else if (KEY("server", "emit_group")) {
+		struct group *gr;
+
+		free(c->emit_group);
+		c->emit_group = NULL;
+		c->emit_gid = (gid_t)-1;
+		if (value[0] == '\0')
+			return 1;	/* empty: root alone */
+		gr = getgrnam(value);
+		if (gr == NULL) {
+			config_error(p, "[server] emit_group: no group \"%.64s\"",
+			    value);
+			return 0;
+		}
+		c->emit_group = xstrdup(value);
+		c->emit_gid = gr->gr_gid;
 	} else if (KEY("server", "max_clients")) {
 		if (parse_uint(value, 1, 65536, &n) == -1) {
 			config_error(p, "[server] "

@@ -147,6 +147,42 @@ json_escape(char *out, const uint8_t *s, size_t n)
 	o += sizeof(lit) - 1;					\
 } while (0)
 
+/*
+ * A file observation (src_inotify.c): the payload is the path, then a NUL
+ * and the value read back when there is one. Written as
+ * "data":{"path":"...","value":"..."}, the value as value_hex when it is
+ * not text. Returns the bytes written, up to the closing "}}\n".
+ */
+static size_t
+event_file_data(char *buf, const struct event *ev)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *nul = memchr(ev->payload, '\0', ev->len);
+	size_t o = 0, plen = nul != NULL ? (size_t)(nul - ev->payload) :
+	    ev->len, vlen, i;
+	const uint8_t *v;
+
+	APPEND("\",\"data\":{\"path\":\"");
+	if (utf8_valid(ev->payload, plen))
+		o += json_escape(buf + o, ev->payload, plen);
+	if (nul != NULL) {
+		v = nul + 1;
+		vlen = ev->len - plen - 1;
+		if (utf8_valid(v, vlen) && memchr(v, '\0', vlen) == NULL) {
+			APPEND("\",\"value\":\"");
+			o += json_escape(buf + o, v, vlen);
+		} else {
+			APPEND("\",\"value_hex\":\"");
+			for (i = 0; i < vlen; i++) {
+				buf[o++] = hex[v[i] >> 4];
+				buf[o++] = hex[v[i] & 0xf];
+			}
+		}
+	}
+	APPEND("\"}}\n");
+	return o;
+}
+
 #define EVENT_JSON_MAX	(512 + 6 * KUIF_EVENT_NAME_MAX + 6 * KUIF_PAYLOAD_MAX)
 
 char *
@@ -160,12 +196,12 @@ event_to_json(const struct event *ev, size_t *lenp)
 	buf = malloc(EVENT_JSON_MAX);
 	if (buf == NULL)
 		return NULL;
-	if (ev->kseq == 0)	/* a file observation: no kseq, no time */
-		n = snprintf(buf, EVENT_JSON_MAX,
-		    "{\"type\":\"event\",\"seq\":%llu,\"source\":\"",
-		    (unsigned long long)ev->seq);
-	else if (event_format_time(ev->time_ns, tbuf, sizeof(tbuf)) == -1)
+	if (event_format_time(ev->time_ns, tbuf, sizeof(tbuf)) == -1)
 		n = -1;
+	else if (ev->kseq == 0)	/* a file observation: time of receipt */
+		n = snprintf(buf, EVENT_JSON_MAX,
+		    "{\"type\":\"event\",\"seq\":%llu,\"time\":\"%s\","
+		    "\"source\":\"", (unsigned long long)ev->seq, tbuf);
 	else
 		n = snprintf(buf, EVENT_JSON_MAX,
 		    "{\"type\":\"event\",\"seq\":%llu,\"kseq\":%llu,"
@@ -182,6 +218,10 @@ event_to_json(const struct event *ev, size_t *lenp)
 	APPEND("\",\"event\":\"");
 	o += json_escape(buf + o, (const uint8_t *)ev->name,
 	    strnlen(ev->name, sizeof(ev->name)));
+	if (ev->kseq == 0 && strcmp(ev->source, "inotify") == 0) {
+		o += event_file_data(buf + o, ev);
+		goto done;
+	}
 	/*
 	 * Text when it is valid UTF-8 without NUL (which many JSON parsers,
 	 * jansson among them, refuse by default), hex otherwise: nothing is
@@ -199,6 +239,7 @@ event_to_json(const struct event *ev, size_t *lenp)
 		}
 	}
 	APPEND("\"}}\n");
+done:
 	buf[o] = '\0';
 	if (lenp != NULL)
 		*lenp = o;

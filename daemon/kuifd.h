@@ -229,6 +229,8 @@ struct config {
 	int		 signal;		/* use real-time signals */
 	int		 inotify;		/* watch kuif's files */
 	int		 verbose;
+	char		*emit_group;		/* NULL: emit is root's alone */
+	gid_t		 emit_gid;		/* its gid, or (gid_t)-1 */
 };
 
 int	 config_load(const char *, struct config *);

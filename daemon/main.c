@@ -38,26 +38,32 @@ struct kuifd {
 };
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: kuifd [-dnV] [-c file] [-s socket] "
+	fprintf(f, "usage: kuifd [-dhnV] [-c file] [-s socket] "
 	    "[--test-feed path]\n"
-	    "  -c file    configuration (default " KUIFD_CONF_PATH ")\n"
-	    "  -d         debug logging\n"
-	    "  -n         check the configuration and exit\n"
-	    "  -s socket  listen on this path instead of the configured one\n"
-	    "  -V         print the version and exit\n"
-	    "  --test-feed path\n"
-	    "             for tests: take raw netlink messages, ring records\n"
-	    "             and signal values on this datagram socket\n");
-	exit(2);
+	    "  -c, --config file  configuration (default " KUIFD_CONF_PATH
+	    ")\n"
+	    "  -d, --debug        debug logging\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -n, --check        check the configuration and exit\n"
+	    "  -s, --socket path  listen on this path instead of the "
+	    "configured one\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  --test-feed path   for tests: take raw netlink messages, ring\n"
+	    "                     records and signal values on this datagram "
+	    "socket\n"
+	    "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage "
+	    "error.\n");
+	exit(f == stdout ? 0 : 2);
 }
 
 static void
 kuifd_status(struct kuifd *k)
 {
-	sd_notifyf(0, "STATUS=netlink %s; %zu clients; %llu events published",
-	    src_netlink_attached(k->netlink) ? "attached" : "waiting",
+	sd_notifyf(0, "STATUS=%s; %zu clients; %llu events published",
+	    src_netlink_attached(k->netlink) ? "netlink attached" :
+	    "degraded: the kuif module is not loaded; waiting for it",
 	    server_client_count(k->server),
 	    (unsigned long long)bus_stats(k->bus)->published);
 }
@@ -279,16 +285,22 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	static const struct option longopts[] = {
 		{ "test-feed", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct event *ev_sig[3];
 	struct kuifd k;
-	int ch, check_only = 0, listen_fd, history_fd;
+	int ch, check_only = 0, conf_given = 0, listen_fd, history_fd;
 	size_t i;
 
 	memset(&k, 0, sizeof(k));
 	k.conf_path = KUIFD_CONF_PATH;
-	while ((ch = getopt_long(argc, argv, "c:dns:V", longopts,
+	while ((ch = getopt_long(argc, argv, "c:dhns:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -296,6 +308,7 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			k.conf_path = optarg;
+			conf_given = 1;
 			break;
 		case 'd':
 			k.debug = 1;
@@ -306,19 +319,30 @@ main(int argc, char **argv)
 		case 's':
 			k.socket_override = optarg;
 			break;
+		case 'h':
+			usage(stdout);
+			break;
 		case 'V':
 			printf("kuifd %s\n", KUIFD_VERSION);
 			return 0;
 		default:
-			usage();
+			/* getopt named the bad option on stderr. */
+			usage(stderr);
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "kuifd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+	}
 
 	log_init(k.debug, "kuifd");
 	config_defaults(&k.conf);
-	if (access(k.conf_path, F_OK) == 0 &&
+	/*
+	 * The default file may be absent (the defaults apply); a file named
+	 * with -c must be there, or -n would call a typo "OK".
+	 */
+	if ((conf_given || access(k.conf_path, F_OK) == 0) &&
 	    config_load(k.conf_path, &k.conf) == -1)
 		fatalx("bad configuration %s", k.conf_path);
 	if (check_only) {
@@ -374,6 +398,22 @@ main(int argc, char **argv)
 	    k.testfeed_path)) == NULL)
 		fatalx("cannot open the test feed");
 	src_netlink_start(k.netlink);
+	/*
+	 * With the module there, the sources attached in src_netlink_start()
+	 * and READY was sent. Without it, kuifd still serves its socket and
+	 * attaches when the module comes: READY now, so that systemctl start
+	 * neither hangs nor fails, but not as if all were well: a warning,
+	 * and a STATUS= that says what is missing (kuifd(8), READY).
+	 */
+	if (!k.ready) {
+		k.ready = true;
+		log_warnx("kuif module not loaded: serving clients, no kernel "
+		    "events until it is (modprobe kuif)");
+		sd_notify(0, "READY=1\nSTATUS=degraded: the kuif module is not "
+		    "loaded; waiting for it");
+		log_lifecycle("ready", "kuifd %s ready, without the kuif module",
+		    KUIFD_VERSION);
+	}
 	kuifd_setup_watchdog(&k);
 
 	event_base_dispatch(k.base);

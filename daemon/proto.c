@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -332,16 +333,28 @@ proto_pong(const char *id, size_t *lenp)
 	return json_line(obj, lenp);
 }
 
-/* seq 0: a loss that concerns one client only, outside the history. */
+/*
+ * seq 0: a loss that concerns one client only, outside the history. time:
+ * when kuifd noticed the loss (now: a record restored after a restart is
+ * written again then).
+ */
 char *
 proto_lost(uint64_t seq, uint64_t count, const char *reason, size_t *lenp)
 {
+	struct timespec ts;
+	char t[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (event_format_time((uint64_t)ts.tv_sec * 1000000000ULL +
+	    (uint64_t)ts.tv_nsec, t, sizeof(t)) == -1)
+		return NULL;
 	if (seq == 0)
-		return json_line(json_pack("{s:s, s:I, s:s}", "type", "lost",
-		    "count", (json_int_t)count, "reason", reason), lenp);
-	return json_line(json_pack("{s:s, s:I, s:I, s:s}", "type", "lost",
-	    "seq", (json_int_t)seq, "count", (json_int_t)count, "reason",
-	    reason), lenp);
+		return json_line(json_pack("{s:s, s:s, s:I, s:s}", "type",
+		    "lost", "time", t, "count", (json_int_t)count, "reason",
+		    reason), lenp);
+	return json_line(json_pack("{s:s, s:I, s:s, s:I, s:s}", "type", "lost",
+	    "seq", (json_int_t)seq, "time", t, "count", (json_int_t)count,
+	    "reason", reason), lenp);
 }
 
 char *

@@ -7,11 +7,13 @@
  * behind catches up from the history or is told how many records it lost,
  * and a client whose replies go unread has its requests left unread.
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -61,6 +63,8 @@ struct client {
 };
 TAILQ_HEAD(client_list, client);
 
+static bool	server_peer_in_group(int, gid_t, gid_t);
+
 struct server {
 	struct event_base	*base;
 	struct bus		*bus;
@@ -68,6 +72,10 @@ struct server {
 	struct event		*ev_accept_retry;
 	struct event		*ev_sweep;	/* finds half-closed peers gone */
 	char			*path;		/* NULL when socket-activated */
+	dev_t			 path_dev;	/* the socket we bound there */
+	ino_t			 path_ino;
+	int			 lock_fd;	/* flock()ed path.lock, or -1 */
+	gid_t			 emit_gid;	/* [server] emit_group, or -1 */
 	struct client_list	 clients;
 	size_t			 nclients;
 	unsigned int		 next_id;
@@ -315,9 +323,13 @@ server_client_emit(struct client *c, const struct request *req)
 	char msg[256], why[160];
 	uint64_t kseq;
 
-	if (!c->privileged) {
+	/* Subscribing is group kuif's right; emitting is root's, or that
+	 * of [server] emit_group's members. */
+	if (c->uid != 0 && !server_peer_in_group(bufferevent_getfd(c->bev),
+	    c->gid, c->server->emit_gid)) {
 		server_client_error(c, "permission_denied",
-		    "emit needs root or membership of group " KUIFD_GROUP);
+		    "emit needs root, or membership of the group named by "
+		    "[server] emit_group in kuifd.conf");
 		return;
 	}
 	if (bus_emit(c->server->bus, req->event, req->payload,
@@ -522,26 +534,32 @@ server_client_close(struct client *c)
 		server_client_linger(c);
 }
 
+/* Whether the peer on fd has gid as its group or a supplementary one. */
 static bool
-server_peer_privileged(struct server *srv, int fd, const struct ucred *cr)
+server_peer_in_group(int fd, gid_t peer_gid, gid_t gid)
 {
 	gid_t groups[SERVER_PEER_GROUPS_MAX];
 	socklen_t len = sizeof(groups);
 	size_t i;
 
-	if (cr->uid == 0)
-		return true;
-	if (srv->kuif_gid == (gid_t)-1)
+	if (gid == (gid_t)-1)
 		return false;
-	if (cr->gid == srv->kuif_gid)
+	if (peer_gid == gid)
 		return true;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
 		return false;
 	for (i = 0; i < len / sizeof(gid_t); i++) {
-		if (groups[i] == srv->kuif_gid)
+		if (groups[i] == gid)
 			return true;
 	}
 	return false;
+}
+
+static bool
+server_peer_privileged(struct server *srv, int fd, const struct ucred *cr)
+{
+	return cr->uid == 0 || server_peer_in_group(fd, cr->gid,
+	    srv->kuif_gid);
 }
 
 static void
@@ -643,9 +661,64 @@ server_accept_error(struct evconnlistener *l, void *arg)
 	}
 }
 
+/*
+ * Another kuifd may serve path: its lock file (path.lock, held as long as
+ * it runs) says so, and so does a socket that accepts a connection (one
+ * systemd holds for socket activation has no lock). Then this one must
+ * not unlink and rebind the path, which would leave the other unreachable.
+ */
+static int
+server_claim_path(struct server *srv, const char *path)
+{
+	struct sockaddr_un sun;
+	char lock[sizeof(sun.sun_path) + 8];
+	int fd;
+
+	if ((size_t)snprintf(lock, sizeof(lock), "%s.lock", path) >=
+	    sizeof(lock)) {
+		log_warnx("socket path too long: %s", path);
+		return -1;
+	}
+	srv->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (srv->lock_fd == -1) {
+		log_warn("%s", lock);
+		return -1;
+	}
+	if (flock(srv->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			log_warnx("%s: another kuifd serves this socket (it "
+			    "holds %s); not taking it over", path, lock);
+		else
+			log_warn("flock %s", lock);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		log_warnx("%s: a server already answers there; not taking it "
+		    "over", path);
+		return -1;
+	}
+	close(fd);
+	return 0;	/* absent, or left behind by a server gone (refused) */
+}
+
 static int
 server_listen_path(struct server *srv, const char *path)
 {
+	struct stat st;
 	struct sockaddr_un sun;
 	struct group *gr;
 	char dir[sizeof(sun.sun_path)];
@@ -676,6 +749,8 @@ server_listen_path(struct server *srv, const char *path)
 		}
 	}
 
+	if (server_claim_path(srv, path) == -1)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_warn("socket");
@@ -705,6 +780,10 @@ server_listen_path(struct server *srv, const char *path)
 		close(fd);
 		return -1;
 	}
+	if (stat(path, &st) == 0) {
+		srv->path_dev = st.st_dev;
+		srv->path_ino = st.st_ino;
+	}
 	srv->path = xstrdup(path);
 	return fd;
 }
@@ -722,6 +801,7 @@ server_create(struct event_base *base, struct bus *bus,
 	srv = xcalloc(1, sizeof(*srv));
 	srv->base = base;
 	srv->bus = bus;
+	srv->lock_fd = -1;
 	TAILQ_INIT(&srv->clients);
 	gr = getgrnam(KUIFD_GROUP);
 	srv->kuif_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
@@ -738,6 +818,8 @@ server_create(struct event_base *base, struct bus *bus,
 		evutil_make_socket_nonblocking(fd);
 		log_info("listening on the socket passed by systemd");
 	} else if ((fd = server_listen_path(srv, conf->socket_path)) == -1) {
+		if (srv->lock_fd != -1)
+			close(srv->lock_fd);
 		free(srv);
 		return NULL;
 	} else
@@ -763,6 +845,7 @@ server_reconfigure(struct server *srv, const struct config *conf)
 {
 	struct client *c;
 
+	srv->emit_gid = conf->emit_gid;
 	srv->max_clients = conf->max_clients;
 	srv->client_buffer = conf->client_buffer;
 	srv->client_timeout.tv_sec = (time_t)conf->client_timeout;
@@ -795,6 +878,7 @@ void
 server_free(struct server *srv)
 {
 	struct client *c;
+	struct stat st;
 
 	if (srv == NULL)
 		return;
@@ -808,9 +892,17 @@ server_free(struct server *srv)
 	evconnlistener_free(srv->listener);
 	event_free(srv->ev_accept_retry);
 	event_free(srv->ev_sweep);
+	/* Only the socket this kuifd bound: another may have replaced it. */
 	if (srv->path != NULL) {
-		unlink(srv->path);
+		if (stat(srv->path, &st) == 0 && st.st_dev == srv->path_dev &&
+		    st.st_ino == srv->path_ino)
+			unlink(srv->path);
+		else
+			log_info("%s is not the socket kuifd bound; left as "
+			    "it is", srv->path);
 		free(srv->path);
 	}
+	if (srv->lock_fd != -1)
+		close(srv->lock_fd);
 	free(srv);
 }

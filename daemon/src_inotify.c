@@ -2,21 +2,24 @@
 /*
  * Source: file changes under kuif's directories in sysfs, debugfs and
  * configfs. inotify reports what user space does there (an attribute
- * written, a generator created or removed); the kernel's own sysfs_notify()
- * reaches inotify only for cached inodes and is coalesced, so the sysfs
- * attributes the module notifies are also watched for POLLPRI, through an
- * epoll descriptor (libevent does not register POLLPRI itself).
+ * written, a generator created or removed).
  *
- * These are observations of files, not kernel events: they have no kseq
- * and are published as "file.modified", "file.created", "file.deleted" and
- * "file.notified" with the path and the value read back.
+ * These are observations of files, not kernel events: they have no kseq,
+ * carry the time they were read, and are published as "file.modified",
+ * "file.created" and "file.deleted", the path and the value read back in
+ * the payload (path, NUL, value), which event.c writes as separate JSON
+ * fields.
+ *
+ * /sys/kernel/kuif/event_count is left out: the module sysfs_notify()s it
+ * after every event (for readers that poll it), so it would add a record,
+ * and a pread and an encoding, to every kernel event, and say nothing the
+ * event itself does not.
  *
  * A write through a shell (`echo 5 > value`) opens the file with O_TRUNC,
  * which is reported as a modification before the new value is there. So
  * the last value of each file is remembered, and a modification is
  * published only when the value read back differs from it.
  */
-#include <sys/epoll.h>
 #include <sys/inotify.h>
 
 #include <dirent.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -42,11 +46,10 @@ static const char *const inotify_dirs[] = {
 	"/sys/kernel/config/kuif/generators",
 };
 
-/* sysfs attributes the module notifies from the kernel side. */
-static const char *const inotify_notified[] = {
+/* Files whose changes are not news: a counter every event moves. */
+static const char *const inotify_ignored[] = {
 	"/sys/kernel/kuif/event_count",
 };
-#define INOTIFY_NNOTIFIED (sizeof(inotify_notified) / sizeof(inotify_notified[0]))
 
 struct inotify_watch {
 	int	 wd;
@@ -64,14 +67,23 @@ struct src_inotify {
 	struct event		*ev_inotify;
 	struct inotify_watch	 watches[INOTIFY_MAX_WATCHES];
 	size_t			 nwatches;
-	int			 epfd;
-	struct event		*ev_pri;
-	int			 pri_fd[INOTIFY_NNOTIFIED];
 	struct inotify_file	 files[INOTIFY_MAX_FILES];
 	size_t			 nfiles;
 	uint64_t		 received;
 	uint64_t		 overflows;
 };
+
+static bool
+src_inotify_ignored(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(inotify_ignored) / sizeof(inotify_ignored[0]);
+	    i++)
+		if (strcmp(path, inotify_ignored[i]) == 0)
+			return true;
+	return false;
+}
 
 static int
 read_value(int fd, char *buf, size_t size)
@@ -147,7 +159,8 @@ src_inotify_learn(struct src_inotify *src, const char *dir)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_type != DT_REG || snprintf(path, sizeof(path),
-		    "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+		    "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+		    src_inotify_ignored(path))
 			continue;
 		if (read_path(path, value, sizeof(value)) == 0)
 			src_inotify_changed(src, path, value);
@@ -160,15 +173,28 @@ src_inotify_publish(struct src_inotify *src, const char *name,
     const char *path, const char *value)
 {
 	struct event ev;
-	int n;
+	struct timespec ts;
+	size_t plen = strlen(path), vlen;
 
 	memset(&ev, 0, sizeof(ev));
 	strcpy(ev.source, "inotify");
 	snprintf(ev.name, sizeof(ev.name), "%s", name);
-	n = snprintf((char *)ev.payload, sizeof(ev.payload), "%s%s%s", path,
-	    value != NULL ? "=" : "", value != NULL ? value : "");
-	ev.len = n < 0 ? 0 : (size_t)n >= sizeof(ev.payload) ?
-	    sizeof(ev.payload) - 1 : (size_t)n;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev.time_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+	    (uint64_t)ts.tv_nsec;
+	/* path, NUL, value: the value is cut short, never the path. */
+	if (plen >= sizeof(ev.payload))
+		plen = sizeof(ev.payload) - 1;
+	memcpy(ev.payload, path, plen);
+	ev.len = plen;
+	if (value != NULL && plen + 1 < sizeof(ev.payload)) {
+		vlen = strlen(value);
+		if (vlen > sizeof(ev.payload) - plen - 1)
+			vlen = sizeof(ev.payload) - plen - 1;
+		ev.payload[plen] = '\0';
+		memcpy(ev.payload + plen + 1, value, vlen);
+		ev.len = plen + 1 + vlen;
+	}
 	src->received++;
 	bus_publish_file(src->bus, &ev);
 }
@@ -242,6 +268,8 @@ src_inotify_on(struct src_inotify *src, const struct inotify_event *ie)
 	} else if (ie->mask & IN_DELETE) {
 		src_inotify_publish(src, "file.deleted", path, NULL);
 	} else if (ie->mask & IN_MODIFY) {
+		if (src_inotify_ignored(path))
+			return;
 		if (read_path(path, value, sizeof(value)) == -1)
 			value[0] = '\0';
 		if (src_inotify_changed(src, path, value))
@@ -268,33 +296,10 @@ src_inotify_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
-src_inotify_pri(evutil_socket_t fd, short what, void *arg)
-{
-	struct src_inotify *src = arg;
-	struct epoll_event ev[INOTIFY_NNOTIFIED];
-	char value[INOTIFY_VALUE_MAX];
-	int i, n;
-
-	(void)fd;
-	(void)what;
-	n = epoll_wait(src->epfd, ev, INOTIFY_NNOTIFIED, 0);
-	for (i = 0; i < n; i++) {
-		size_t k = ev[i].data.u32;
-
-		/* Reading re-arms the notification. */
-		if (read_value(src->pri_fd[k], value, sizeof(value)) == 0)
-			src_inotify_publish(src, "file.notified",
-			    inotify_notified[k], value);
-	}
-}
-
 /* (Re)adds the watches: at start and when the module comes back. */
 void
 src_inotify_attach(struct src_inotify *src)
 {
-	char value[INOTIFY_VALUE_MAX];
-	struct epoll_event ee;
 	size_t i;
 
 	while (src->nwatches > 0) {
@@ -305,21 +310,6 @@ src_inotify_attach(struct src_inotify *src)
 	for (i = 0; i < sizeof(inotify_dirs) / sizeof(inotify_dirs[0]); i++)
 		src_inotify_add(src, inotify_dirs[i],
 		    IN_MODIFY | IN_CREATE | IN_DELETE);
-	for (i = 0; i < INOTIFY_NNOTIFIED; i++) {
-		if (src->pri_fd[i] != -1)
-			close(src->pri_fd[i]);	/* also leaves the epoll set */
-		src->pri_fd[i] = open(inotify_notified[i],
-		    O_RDONLY | O_CLOEXEC);
-		if (src->pri_fd[i] == -1)
-			continue;
-		read_value(src->pri_fd[i], value, sizeof(value));
-		memset(&ee, 0, sizeof(ee));
-		ee.events = EPOLLPRI | EPOLLERR;
-		ee.data.u32 = (uint32_t)i;
-		if (epoll_ctl(src->epfd, EPOLL_CTL_ADD, src->pri_fd[i], &ee)
-		    == -1)
-			log_warn("inotify: epoll %s", inotify_notified[i]);
-	}
 	log_lifecycle("source_up", "source inotify attached: %zu directories "
 	    "watched", src->nwatches);
 }
@@ -340,22 +330,15 @@ struct src_inotify *
 src_inotify_create(struct event_base *base, struct bus *bus)
 {
 	struct src_inotify *src = xcalloc(1, sizeof(*src));
-	size_t i;
 
 	src->bus = bus;
-	for (i = 0; i < INOTIFY_NNOTIFIED; i++)
-		src->pri_fd[i] = -1;
 	src->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	src->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (src->fd == -1 || src->epfd == -1)
+	if (src->fd == -1)
 		fatal("inotify");
 	src->ev_inotify = event_new(base, src->fd, EV_READ | EV_PERSIST,
 	    src_inotify_read, src);
-	src->ev_pri = event_new(base, src->epfd, EV_READ | EV_PERSIST,
-	    src_inotify_pri, src);
-	if (src->ev_inotify == NULL || src->ev_pri == NULL ||
-	    event_add(src->ev_inotify, NULL) == -1 ||
-	    event_add(src->ev_pri, NULL) == -1)
+	if (src->ev_inotify == NULL ||
+	    event_add(src->ev_inotify, NULL) == -1)
 		fatalx("inotify: cannot add events");
 	return src;
 }
@@ -363,20 +346,12 @@ src_inotify_create(struct event_base *base, struct bus *bus)
 void
 src_inotify_free(struct src_inotify *src)
 {
-	size_t i;
-
 	if (src == NULL)
 		return;
 	while (src->nwatches > 0)
 		src_inotify_forget(src, &src->watches[0]);
 	src_inotify_forget_files(src);
-	for (i = 0; i < INOTIFY_NNOTIFIED; i++) {
-		if (src->pri_fd[i] != -1)
-			close(src->pri_fd[i]);
-	}
 	event_free(src->ev_inotify);
-	event_free(src->ev_pri);
 	close(src->fd);
-	close(src->epfd);
 	free(src);
 }

@@ -68,6 +68,15 @@ else
 	fail host.built "build/asan/kuifd is missing (make check builds it)"
 fi
 
+# Every event name in kmod/ and daemon/ is in docs/events.md and
+# kuif-events(7).
+while read -r verdict name rest; do
+	case "$verdict" in
+	PASS) pass "host.events_doc.$name" ;;
+	FAIL) fail "host.events_doc.$name" "$rest" ;;
+	esac
+done < <(python3 tests/host/test_events_doc.py . 2>/dev/null)
+
 # Each libFuzzer target briefly, from its seed corpus, so none can rot.
 for t in build/fuzz/fuzz_*; do
 	[ -x "$t" ] || { fail fuzz.built "no fuzz targets in build/fuzz"; break; }

@@ -315,13 +315,25 @@ put_escaped(const char *s)
 	}
 }
 
-/* The payload: text escaped, or "hex:..." for a binary one. */
+/* The payload: text escaped, or "hex:..." for a binary one; a file
+ * event's path and value as path=value. */
 static void
 put_payload(const json_t *data)
 {
 	json_t *hex = json_object_get(data, "payload_hex");
 
-	if (json_object_get(data, "payload") == NULL && json_is_string(hex)) {
+	if (json_is_string(json_object_get(data, "path"))) {
+		put_escaped(str(data, "path"));
+		if (json_is_string(json_object_get(data, "value"))) {
+			putchar('=');
+			put_escaped(str(data, "value"));
+		} else if (json_is_string(json_object_get(data,
+		    "value_hex"))) {
+			fputs("=hex:", stdout);
+			put_escaped(str(data, "value_hex"));
+		}
+	} else if (json_object_get(data, "payload") == NULL &&
+	    json_is_string(hex)) {
 		fputs("hex:", stdout);
 		put_escaped(json_string_value(hex));
 	} else
@@ -384,6 +396,11 @@ print_cat(const json_t *rec)
 	if (strcmp(str(rec, "type"), "lost") == 0) {
 		fflush(stdout);
 		print_lost(rec, stderr);
+		return;
+	}
+	if (json_is_string(json_object_get(data, "path"))) {
+		put_payload(data);	/* a file event: path=value, escaped */
+		putchar('\n');
 		return;
 	}
 	if (json_object_get(data, "payload") == NULL &&

@@ -480,6 +480,27 @@ queue_record(struct kuif_client *c, json_t *rec)
 	}
 }
 
+/*
+ * A loss record the library makes itself, with the time it noticed the
+ * loss, RFC 3339 in UTC with nanoseconds, as kuifd writes it.
+ */
+static json_t *
+lost_record(json_int_t count, const char *reason)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[64];
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
+	    (n = strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+		return NULL;
+	snprintf(t + n, sizeof(t) - n, ".%09ldZ", (long)ts.tv_nsec);
+	return json_pack("{s:s, s:s, s:I, s:s}", "type", "lost", "time", t,
+	    "count", count, "reason", reason);
+}
+
 /* A record the library holds: 1, or 0 if none. */
 static int
 take_queued(struct kuif_client *c, json_t **rec)
@@ -488,8 +509,8 @@ take_queued(struct kuif_client *c, json_t **rec)
 		*rec = json_incref(json_array_get(c->queue, 0));
 		json_array_remove(c->queue, 0);
 	} else if (c->dropped > 0) {
-		*rec = json_pack("{s:s, s:I, s:s}", "type", "lost", "count",
-		    (json_int_t)c->dropped, "reason", "client_queue_full");
+		*rec = lost_record((json_int_t)c->dropped,
+		    "client_queue_full");
 		c->dropped = 0;
 		if (*rec == NULL)
 			return 0;
@@ -568,9 +589,8 @@ step(struct kuif_client *c, json_t **rec)
 					c->last_seq = (uint64_t)
 					    json_integer_value(json_object_get(
 					    c->hello, "seq"));
-					*rec = json_pack("{s:s, s:i, s:s}",
-					    "type", "lost", "count", 0,
-					    "reason", "server_restarted");
+					*rec = lost_record(0,
+					    "server_restarted");
 					if (*rec != NULL)
 						return 1;
 				}

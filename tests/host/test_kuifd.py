@@ -10,8 +10,10 @@ history, the server and the protocol are exercised for real. Prints one
 
 usage: [KUIFD_TESTS=GLOB] test_kuifd.py PATH-TO-ASAN-KUIFD PATH-TO-KUIFD
 """
+import calendar
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -26,6 +28,11 @@ KUIFD = sys.argv[1] if len(sys.argv) > 1 else "build/asan/kuifd"
 # memory would swamp what kuifd itself holds.
 PLAIN = sys.argv[2] if len(sys.argv) > 2 else "build/kuifd"
 RESULTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import validate_records  # noqa: E402
+SCHEMA = validate_records.validator(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schema",
+    "kuifd-records.schema.json"))
 RUNNING = []    # kuifd processes of the current test, killed after it
 
 
@@ -103,7 +110,7 @@ class Client:
             line = line.encode()
         self.s.sendall(line + b"\n")
 
-    def recv(self, timeout=10):
+    def recv(self, timeout=10, check=True):
         self.s.settimeout(timeout)
         while b"\n" not in self.buf:
             data = self.s.recv(65536)
@@ -111,7 +118,14 @@ class Client:
                 raise EOFError("connection closed")
             self.buf += data
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        rec = json.loads(line)
+        # Every record a test sees matches the published schema (but for
+        # the thousands of replies inject() compares exactly, which the
+        # validation would slow down past the server's client timeout).
+        err = next(SCHEMA.iter_errors(rec), None) if check else None
+        assert err is None, ("record does not match the schema",
+                             err and err.message, rec)
+        return rec
 
     def request(self, obj):
         self.send(obj)
@@ -149,9 +163,18 @@ def inject(k, kseqs, event="test.event", payload="p"):
             c.send({"op": "upcall", "kseq": n, "time_ns": n * 1000,
                     "event": event, "payload": payload})
         for n in kseqs[i:i + 256]:
-            r = c.recv()
+            r = c.recv(check=False)
             assert r == {"type": "accepted", "kseq": n}, r
     c.close()
+
+
+TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+
+
+def untimed(rec):
+    """rec without its time, which every event and lost record carries."""
+    assert TIME_RE.match(rec.get("time", "")), ("no RFC 3339 time", rec)
+    return {k: v for k, v in rec.items() if k != "time"}
 
 
 def subscribe(k, **req):
@@ -275,7 +298,7 @@ def test_gap_becomes_lost_record_after_reorder_window():
     inject(k, [1, 2, 6])
     got = [a.recv() for _ in range(4)]
     assert [g.get("kseq") for g in got] == [1, 2, None, 6], got
-    assert got[2] == {"type": "lost", "seq": 3, "count": 3,
+    assert untimed(got[2]) == {"type": "lost", "seq": 3, "count": 3,
                       "reason": "missed"}, got
     k.stop()
 
@@ -298,7 +321,7 @@ def test_since_older_than_history_reports_loss():
     inject(k, range(1, 41))
     c = subscribe(k, since=0)
     first = c.recv()
-    assert first == {"type": "lost", "count": 24, "reason": "history"}, first
+    assert untimed(first) == {"type": "lost", "count": 24, "reason": "history"}, first
     got = [c.recv() for _ in range(16)]
     assert [g["seq"] for g in got] == list(range(25, 41)), got
     k.stop()
@@ -312,10 +335,10 @@ def test_since_after_history_reset_reports_it_and_replays_all():
     inject(k, range(1, 21))
     c = subscribe(k, since=500)
     first = c.recv()
-    assert first == {"type": "lost", "count": 0,
+    assert untimed(first) == {"type": "lost", "count": 0,
                      "reason": "history_reset"}, first
     # Records 1..4 left the history of 16: a loss of known size.
-    assert c.recv() == {"type": "lost", "count": 4, "reason": "history"}
+    assert untimed(c.recv()) == {"type": "lost", "count": 4, "reason": "history"}
     got = [c.recv() for _ in range(16)]
     assert [g["seq"] for g in got] == list(range(5, 21)), got
     inject(k, [21])
@@ -323,7 +346,7 @@ def test_since_after_history_reset_reports_it_and_replays_all():
     # Nothing published yet: the reset is still reported, then live.
     k2 = Kuifd()
     c = subscribe(k2, since=3)
-    assert c.recv() == {"type": "lost", "count": 0,
+    assert untimed(c.recv()) == {"type": "lost", "count": 0,
                         "reason": "history_reset"}
     inject(k2, [1])
     assert c.recv()["seq"] == 1
@@ -581,7 +604,7 @@ def test_emit_and_upcall_refused_to_unprivileged_peers():
     ])
     assert out[0]["type"] == "hello", out
     assert out[1]["code"] == "permission_denied" and \
-        "group kuif" in out[1]["message"], out
+        "emit_group" in out[1]["message"], out
     assert out[2]["code"] == "permission_denied" and \
         "as root" in out[2]["message"], out
     assert out[3] == {"type": "pong", "id": 3}, out
@@ -749,7 +772,11 @@ def test_sighup_client_timeout_applies_to_connected_clients():
     fds = k.fds()
     inject(k, range(1, 3001), payload="y" * 200)
     wait_log(k, "read nothing for 1 s", timeout=15)
-    assert k.fds() < fds, "stuck client still connected"
+    # The client is freed after the event that logged this: wait for it.
+    end = time.time() + 5
+    while k.fds() >= fds and time.time() < end:
+        time.sleep(0.05)
+    assert k.fds() < fds, ("stuck client still connected", k.fds(), fds)
     k.stop()
 
 
@@ -766,6 +793,116 @@ def test_bad_config_refuses_to_start():
     r = subprocess.run([KUIFD, "-n", "-c", "conf/kuifd.conf"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0, r.stderr
+
+
+@test
+def test_help_version_and_usage_errors():
+    r = subprocess.run([KUIFD, "--help"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0 and r.stdout.startswith("usage: kuifd"), r
+    assert r.stderr == "", r
+    r2 = subprocess.run([KUIFD, "-h"], capture_output=True, text=True,
+                        timeout=10)
+    assert r2.returncode == 0 and r2.stdout == r.stdout, r2
+    for opt in ("--version", "-V"):
+        r = subprocess.run([KUIFD, opt], capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 0 and r.stdout.startswith("kuifd 0."), r
+    for args, named in ((["--bogus"], "'--bogus'"), (["-x"], "'x'"),
+                        (["-c"], "'c'"), (["stray"], "'stray'")):
+        r = subprocess.run([KUIFD] + args, capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 2, (args, r)
+        assert named in r.stderr and "usage: kuifd" in r.stderr, (args, r)
+        assert r.stdout == "", r
+
+
+@test
+def test_check_of_a_missing_config_fails():
+    r = subprocess.run([KUIFD, "-n", "-c", "/missing.conf"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r
+    assert "/missing.conf" in r.stderr and "OK" not in r.stdout, r
+
+
+@test
+def test_second_kuifd_does_not_take_over_the_socket():
+    a = Kuifd()
+    ca = Client(a)
+    ino = os.stat(a.sock).st_ino
+    # Same path, the lock held: refused, and a's socket untouched.
+    r = subprocess.run([KUIFD, "-c", a.conf, "-s", a.sock],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1, r
+    assert "another kuifd serves" in r.stderr, r.stderr
+    assert os.stat(a.sock).st_ino == ino
+    assert Client(a).request({"op": "ping", "id": 1})["type"] == "pong"
+    # A server without the lock (as systemd's socket is): the connection
+    # test refuses too.
+    d = tempfile.mkdtemp(prefix="kuifd-other-")
+    other = os.path.join(d, "kuifd.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(other)
+    srv.listen(1)
+    r = subprocess.run([KUIFD, "-c", a.conf, "-s", other],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and "already answers" in r.stderr, r
+    assert os.path.exists(other)
+    srv.close()
+    # A socket left by a kuifd gone (nothing answers): taken over.
+    b = Kuifd(directory=d)
+    deadline = time.time() + 10
+    while b.proc.poll() is None and time.time() < deadline:
+        try:
+            cb = Client(b)
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    assert cb.request({"op": "ping", "id": 2})["type"] == "pong", b.logtext()
+    b.stop()
+    assert not os.path.exists(other), "b did not remove its own socket"
+    # a's path replaced behind its back: a must not remove it on exit.
+    os.unlink(a.sock)
+    repl = socket.socket(socket.AF_UNIX)
+    repl.bind(a.sock)
+    ca.close()
+    a.stop()
+    assert os.path.exists(a.sock), "kuifd removed a socket not its own"
+    repl.close()
+
+
+@test
+def test_emit_is_a_right_of_its_own_given_by_emit_group():
+    import grp
+    nogroup = grp.getgrgid(65534).gr_name
+    req = [{"op": "emit", "event": "user.x", "payload": "p"},
+           {"op": "subscribe"}]
+    # Default: a peer who may connect and subscribe may not emit.
+    k = Kuifd()
+    os.chmod(k.dir, 0o755)
+    os.chmod(k.sock, 0o666)
+    out = request_as(k.sock, 65534, 65534, req)
+    assert out[1]["code"] == "permission_denied", out
+    assert out[2]["type"] == "subscribed", out
+    # emit_group names the peer's group: the right is there (the emit then
+    # fails only because no module is loaded on the host).
+    k.write_conf(f"[server]\nemit_group = {nogroup}\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "reloaded")
+    out = request_as(k.sock, 65534, 65534, req)
+    assert out[1]["code"] == "emit_failed", out
+    assert "not loaded" in out[1]["message"], out
+    # Another group: refused again.
+    k.write_conf("[server]\nemit_group = root\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "reloaded", count=2)
+    out = request_as(k.sock, 65534, 65534, req)
+    assert out[1]["code"] == "permission_denied", out
+    k.stop()
+    r = subprocess.run([KUIFD, "-n", "-c", "/dev/stdin"],
+                       input="[server]\nemit_group = no-such-group-x\n",
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1 and 'no group "no-such-group-x"' in r.stderr, r
 
 
 # The test feed (kuifd --test-feed PATH): what the kernel's channels carry,
@@ -860,6 +997,9 @@ def test_feed_same_kseq_on_every_channel_is_published_once():
     e = a.recv()
     assert (e["kseq"], e["source"], e["event"], e["data"]) == \
         (4, "signal", "kernel.signal", {"payload": ""}), e
+    # The signal has no time: the event carries its receipt time.
+    assert untimed(e) and abs(calendar.timegm(time.strptime(
+        e["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.time()) < 60, e
     # Nothing more: the next record is the pong.
     assert a.request({"op": "ping"}) == {"type": "pong"}
     st = a.request({"op": "stats"})
@@ -884,7 +1024,7 @@ def test_feed_reorders_across_channels_and_reports_gaps():
     t = time.time()
     assert feed.netlink(6) == "ok 1"
     lost = a.recv()
-    assert lost == {"type": "lost", "seq": 4, "count": 2,
+    assert untimed(lost) == {"type": "lost", "seq": 4, "count": 2,
                     "reason": "missed"}, lost
     assert time.time() - t >= 0.09, "declared lost before the window"
     assert a.recv()["kseq"] == 6
@@ -1049,7 +1189,7 @@ def test_kuifctl_reconnects_after_kuifd_restart():
     assert p.returncode == 0, (p.returncode, err)
     recs = [json.loads(line) for line in out.splitlines()]
     assert recs[0]["event"] == "a.before", recs
-    assert recs[1] == {"type": "lost", "count": 0,
+    assert untimed(recs[1]) == {"type": "lost", "count": 0,
                        "reason": "server_restarted"}, recs
     assert recs[2]["event"] == "a.after", recs
     k2.stop()
@@ -1142,6 +1282,117 @@ def test_python_example_client_without_libkuif():
     assert p.returncode == 0, p.returncode
     assert out.splitlines() == ["1 1 upcall py.one a", "3 3 upcall py.two b"], out
     k.stop()
+
+# The Python module (clients/python/kuif.py) against the real kuifd.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "clients", "python"))
+import kuif as pykuif  # noqa: E402
+
+
+def py_next(c, timeout=10):
+    rec = c.next(timeout)
+    assert rec is not None, "no record within %s s" % timeout
+    err = next(SCHEMA.iter_errors(rec), None)
+    assert err is None, ("record does not match the schema", err.message,
+                         rec)
+    return rec
+
+
+@test
+def test_python_module_resumes_after_a_lost_connection():
+    k = Kuifd()
+    inject(k, [1, 2], "py.a")
+    c = pykuif.Client(k.sock, events=["py.*"], since=0)
+    c.connect()
+    assert [py_next(c)["kseq"] for _ in range(2)] == [1, 2]
+    fd = c.fileno()
+    # The connection breaks; events go on meanwhile.
+    c._conn.sock.shutdown(socket.SHUT_RDWR)
+    inject(k, [3, 4], "py.a")
+    got = [py_next(c) for _ in range(2)]
+    assert [(r["seq"], r["kseq"]) for r in got] == [(3, 3), (4, 4)], got
+    assert c.reconnects == 1 and c.last_seq == 4
+    assert c.next(0.3) is None, "a record twice"
+    assert fd >= 0
+    c.close()
+    k.stop()
+
+
+@test
+def test_python_module_says_server_restarted_and_goes_on():
+    k = Kuifd()
+    inject(k, [1, 2, 3], "py.a")
+    c = pykuif.Client(k.sock, since=0, reconnect_limit=15)
+    c.connect()
+    assert [py_next(c)["seq"] for _ in range(3)] == [1, 2, 3]
+    k.stop()
+    # A new kuifd on the same socket, without the history.
+    k2 = Kuifd(directory=k.dir)
+    rec = py_next(c, 20)
+    assert untimed(rec) == {"type": "lost", "count": 0,
+                            "reason": "server_restarted"}, rec
+    inject(k2, [1], "py.b")
+    rec = py_next(c)
+    assert (rec["seq"], rec["event"]) == (1, "py.b"), rec
+    c.close()
+    k2.stop()
+
+
+@test
+def test_python_module_passes_history_reset_on():
+    k = Kuifd()
+    inject(k, [1, 2], "py.a")
+    c = pykuif.Client(k.sock, since=500)
+    c.connect()
+    rec = py_next(c)
+    assert untimed(rec) == {"type": "lost", "count": 0,
+                            "reason": "history_reset"}, rec
+    assert c.last_seq == 0
+    assert [py_next(c)["seq"] for _ in range(2)] == [1, 2]
+    c.close()
+    k.stop()
+
+
+@test
+def test_python_module_reconnect_limit_is_bounded():
+    k = Kuifd()
+    c = pykuif.Client(k.sock, reconnect_limit=1.0)
+    c.connect()
+    k.stop()
+    t = time.monotonic()
+    try:
+        c.next(30)
+        raise AssertionError("no ConnectionLost")
+    except pykuif.ConnectionLost as e:
+        assert "gave up reconnecting after 1.0 s" in str(e), e
+    took = time.monotonic() - t
+    assert 0.9 <= took < 4, took
+    # Without reconnection: at once.
+    k2 = Kuifd(directory=k.dir)
+    c = pykuif.Client(k2.sock, reconnect=False)
+    c.connect()
+    k2.stop()
+    try:
+        c.next(30)
+        raise AssertionError("no ConnectionLost")
+    except pykuif.ConnectionLost:
+        pass
+
+
+@test
+def test_python_module_request_and_errors():
+    k = Kuifd()
+    assert pykuif.request({"op": "ping", "id": 7}, k.sock) == \
+        {"type": "pong", "id": 7}
+    st = pykuif.request({"op": "stats"}, k.sock)
+    assert next(SCHEMA.iter_errors(st), None) is None, st
+    try:
+        pykuif.request({"op": "emit", "event": "x.y"}, k.sock)
+        raise AssertionError("emit without a module succeeded")
+    except pykuif.KuifError as e:
+        assert e.code == "emit_failed", e
+    k.stop()
+
 
 
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")

@@ -182,6 +182,40 @@ test_time_format_epoch_and_nanoseconds(void **state)
 	assert_int_equal(event_format_time(0, buf, 20), -1);
 }
 
+/* A file observation: no kseq, the time it was read, path and value as
+ * fields of their own (src_inotify.c: path, NUL, value). */
+static void
+test_event_json_file_has_time_path_and_value(void **state)
+{
+	static const char p[] = "/sys/kernel/kuif/value\0" "77";
+	struct event ev = sample(p, sizeof(p) - 1);
+	char *line;
+
+	(void)state;
+	ev.kseq = 0;
+	strcpy(ev.source, "inotify");
+	strcpy(ev.name, "file.modified");
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_string_equal(line,
+	    "{\"type\":\"event\",\"seq\":7,"
+	    "\"time\":\"2026-11-28T22:15:34.123456789Z\",\"source\":\"inotify\","
+	    "\"event\":\"file.modified\",\"data\":{\"path\":"
+	    "\"/sys/kernel/kuif/value\",\"value\":\"77\"}}\n");
+	free(line);
+	/* created or deleted: a path alone; a value that is not text: hex. */
+	ev.len = strlen("/sys/kernel/kuif/value");
+	line = event_to_json(&ev, NULL);
+	assert_non_null(strstr(line, "\"data\":{\"path\":"
+	    "\"/sys/kernel/kuif/value\"}}\n"));
+	free(line);
+	memcpy(ev.payload + ev.len, "\0\xff\x01", 3);
+	ev.len += 3;
+	line = event_to_json(&ev, NULL);
+	assert_non_null(strstr(line, "\"value_hex\":\"ff01\"}}\n"));
+	free(line);
+}
+
 int
 main(void)
 {
@@ -193,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_event_json_empty_payload),
 		cmocka_unit_test(test_event_json_max_payload),
 		cmocka_unit_test(test_time_format_epoch_and_nanoseconds),
+		cmocka_unit_test(test_event_json_file_has_time_path_and_value),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

@@ -26,6 +26,10 @@ for f in "$HERE"/tests.d/*.sh; do
 	. "$f"
 done
 
+# Every record the tests saw (kuifctl's JSON output), for the host to
+# validate against docs/schema/ (tests/vm/run).
+cat "$T"/*.out 2>/dev/null | grep '^{"type":' > "$R/records.jsonl"
+
 dmesg > "$R/dmesg.txt"
 journalctl -b --no-pager > "$R/journal.txt" 2>&1
 echo "finished $(date -u +%FT%TZ)" > "$R/done"
