@@ -6,6 +6,7 @@
  * blocking socket carries requests (resolve, emit).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,32 +150,63 @@ src_netlink_on_ctrl(struct src_netlink *src, struct nlmsghdr *nlh)
 int
 src_netlink_decode(struct nlmsghdr *nlh, struct event *ev)
 {
-	struct nlattr *tb[KUIF_A_MAX + 1];
 	struct genlmsghdr *gh = nlmsg_data(nlh);
-	const struct nlattr *name, *pl;
+	const struct nlattr *a, *kseq = NULL, *time = NULL, *name = NULL,
+	    *pl = NULL;
+	int rem;
 
 	if (gh->cmd != KUIF_CMD_EVENT)
 		return 1;
-	if (genlmsg_parse(nlh, 0, tb, KUIF_A_MAX, src_netlink_policy) < 0 ||
-	    tb[KUIF_A_KSEQ] == NULL || tb[KUIF_A_TIME] == NULL ||
-	    tb[KUIF_A_EVENT] == NULL)
+	/*
+	 * What genlmsg_parse() with src_netlink_policy does, for the four
+	 * attributes an event has, without filling a table of every type:
+	 * the last of a type counts, types it does not know are skipped,
+	 * and a known one of the wrong size makes the message malformed.
+	 */
+	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
+	    rem) {
+		switch (nla_type(a)) {
+		case KUIF_A_KSEQ:
+			if (nla_len(a) < (int)sizeof(uint64_t))
+				return -1;
+			kseq = a;
+			break;
+		case KUIF_A_TIME:
+			if (nla_len(a) < (int)sizeof(uint64_t))
+				return -1;
+			time = a;
+			break;
+		case KUIF_A_EVENT:
+			if (nla_len(a) < 1 || nla_len(a) > KUIF_EVENT_NAME_MAX ||
+			    ((const char *)nla_data(a))[nla_len(a) - 1] != '\0')
+				return -1;
+			name = a;
+			break;
+		case KUIF_A_PAYLOAD:
+			if (nla_len(a) > KUIF_PAYLOAD_MAX)
+				return -1;
+			pl = a;
+			break;
+		default:
+			break;
+		}
+	}
+	if (kseq == NULL || time == NULL || name == NULL)
 		return -1;
-	name = tb[KUIF_A_EVENT];
-	pl = tb[KUIF_A_PAYLOAD];
-	/* The policy checked the last byte is a NUL: it must be the only. */
-	if (nla_len(name) < 1 || strnlen(nla_data(name),
-	    (size_t)nla_len(name)) != (size_t)nla_len(name) - 1 ||
-	    !event_name_valid(nla_data(name), (size_t)nla_len(name) - 1) ||
-	    (pl != NULL && (size_t)nla_len(pl) > KUIF_PAYLOAD_MAX))
+	/* The last byte is a NUL: it must be the only. */
+	if (strnlen(nla_data(name), (size_t)nla_len(name)) !=
+	    (size_t)nla_len(name) - 1 ||
+	    !event_name_valid(nla_data(name), (size_t)nla_len(name) - 1))
 		return -1;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
-	ev->time_ns = nla_get_u64(tb[KUIF_A_TIME]);
+	/* All but the payload past its length, which nothing reads. */
+	memset(ev, 0, offsetof(struct event, payload));
+	ev->kseq = nla_get_u64((struct nlattr *)kseq);
+	ev->time_ns = nla_get_u64((struct nlattr *)time);
 	if (ev->kseq == 0)
 		return -1;
-	nla_strlcpy(ev->name, name, sizeof(ev->name));
-	strcpy(ev->source, "netlink");
+	memcpy(ev->name, nla_data(name), (size_t)nla_len(name));
+	memcpy(ev->source, "netlink", sizeof("netlink"));
 	if (pl != NULL) {
 		ev->len = (size_t)nla_len(pl);
 		memcpy(ev->payload, nla_data(pl), ev->len);
