@@ -5,15 +5,19 @@
 # callgrind: the kernel emits N "bench" events (payload SIZE bytes) on one
 # channel (the mmap ring, or the netlink multicast group), kuifd reads
 # them from that channel and delivers them to K subscribers (bench-sub)
-# over its Unix socket. Each figure is the difference of two runs with
-# the same start and stop, one with BASE events and one with BASE + N,
-# divided by N: reading the channel, decoding, dedup, numbering, history,
-# JSON, fan-out and the writes to the subscribers. Instruction counts do
-# not depend on the machine's load; what varies between runs is how the
-# events fall into wakeups (the driver sends them in batches of 64).
+# over its Unix socket. kuifd starts once per channel; for each K, BASE
+# events warm it up (first use of the history's slots, of the clients'
+# buffers), then callgrind's counters are zeroed, N events pass, and the
+# counters are dumped (callgrind_control): the count over N is the cost
+# of one event, from the channel to the bytes written to the
+# subscribers. Instruction counts do not depend on the machine's load;
+# what varies between runs is how the events fall into wakeups (the
+# driver sends them in batches of 64).
 #
-#   callgrind.sh [-n N] [-k "K..."] [-p "ring netlink"] [-o OUT]
+#   callgrind.sh [-n N] [-k "K..."] [-p "ring netlink"] [-o OUT] [-d DIR]
 #
+# -d DIR keeps each profile there as callgrind-PATH-K.out, for
+# callgrind_annotate.
 # Prints one line per figure, "cg.PATH.K INSTRUCTIONS_PER_EVENT", and
 # appends it to OUT when given. kuifd runs with the installed default
 # configuration, except: only the measured channel among the sources
@@ -25,15 +29,17 @@ N=2000
 FANOUT="1"
 PATHS="ring netlink"
 OUTF=
+DUMPS=
 BASE=64
 SIZE=${BENCH_SIZE:-64}
-while getopts n:k:p:o: o; do
+while getopts n:k:p:o:d: o; do
 	case $o in
 	n) N=$OPTARG ;;
 	k) FANOUT=$OPTARG ;;
 	p) PATHS=$OPTARG ;;
 	o) OUTF=$OPTARG ;;
-	*) echo "usage: $0 [-n N] [-k \"K...\"] [-p \"ring netlink\"] [-o OUT]" >&2
+	d) DUMPS=$OPTARG ;;
+	*) echo "usage: $0 [-n N] [-k \"K...\"] [-p \"ring netlink\"] [-o OUT] [-d DIR]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -51,50 +57,95 @@ trap cleanup EXIT
 # One reader on the ring: kuifd under callgrind, not the service.
 systemctl stop kuifd kuifd.socket 2> /dev/null
 
-# total PATH K COUNT: kuifd's total instructions for COUNT events to K
-# subscribers.
-total() {
-	local path=$1 k=$2 n=$3 ring=no ch=1 follow= i
-	[ "$path" = ring ] && { ring=yes; ch=2; follow=--follow-ring; }
+wait_file() {
+	local i
+	for i in $(seq 1200); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start PATH: kuifd under callgrind, reading PATH's channel.
+start() {
+	local ring=no
+	[ "$1" = ring ] && ring=yes
 	printf '[server]\nmax_clients = 1024\n[sources]\nring = %s\nsignal = no\ninotify = no\n[journal]\nevents =\n' \
 		"$ring" > "$T/kuifd.conf"
-	rm -f "$T/s.sock" "$T/cg.out" "$T/ready"
+	rm -f "$T/s.sock" "$T"/cg.out*
 	valgrind --tool=callgrind --callgrind-out-file="$T/cg.out" \
 		/usr/sbin/kuifd -c "$T/kuifd.conf" -s "$T/s.sock" \
 		> "$T/kuifd.log" 2>&1 &
 	KP=$!
-	for i in $(seq 600); do
-		[ -S "$T/s.sock" ] && break
-		sleep 0.1
-	done
-	[ -S "$T/s.sock" ] || { echo "kuifd did not start: $(tail -3 "$T/kuifd.log")" >&2; return 1; }
-	"$B/bench-sub" --socket "$T/s.sock" --clients "$k" --count "$n" \
-		--ready "$T/ready" --idle 60 > "$T/sub.out" 2> "$T/sub.err" &
-	local sp=$!
-	for i in $(seq 1200); do
-		[ -e "$T/ready" ] && break
-		sleep 0.1
-	done
-	[ -e "$T/ready" ] || { echo "subscribers did not subscribe: $(tail -3 "$T/sub.err")" >&2; return 1; }
-	"$B/bench-drive" --count "$n" --size "$SIZE" --channels "$ch" \
-		--batch 64 $follow > "$T/drive.out" || { echo "bench-drive failed" >&2; return 1; }
-	wait $sp
+	wait_file "$T/s.sock" ||
+		{ echo "kuifd did not start: $(tail -3 "$T/kuifd.log")" >&2; return 1; }
+}
+
+stop() {
 	kill -TERM "$KP"
 	wait "$KP"
 	KP=
-	# Every subscriber got every event, none lost.
-	awk -v n="$n" -v k="$k" '$1 == "clients" && $2 == k && $4 == n && $8 == 0 { ok = 1 }
-		END { exit !ok }' "$T/sub.out" ||
-		{ echo "subscribers did not get $n events: $(cat "$T/sub.out")" >&2; return 1; }
-	awk '/^(summary|totals):/ { print $2; exit }' "$T/cg.out"
+}
+
+# subs K COUNT TAG: K subscribers that stop after COUNT events; waits
+# until they have subscribed.
+subs() {
+	rm -f "$T/$3.ready"
+	"$B/bench-sub" --socket "$T/s.sock" --clients "$1" --count "$2" \
+		--ready "$T/$3.ready" --idle 120 > "$T/$3.out" 2> "$T/$3.err" &
+	SP=$!
+	wait_file "$T/$3.ready" ||
+		{ echo "subscribers did not subscribe: $(tail -3 "$T/$3.err")" >&2; return 1; }
+}
+
+# got K COUNT TAG: every subscriber got COUNT events, none lost.
+got() {
+	awk -v n="$2" -v k="$1" '$1 == "clients" && $2 == k && $4 == n && $8 == 0 { ok = 1 }
+		END { exit !ok }' "$T/$3.out" ||
+		{ echo "subscribers did not get $2 events: $(cat "$T/$3.out")" >&2; return 1; }
+}
+
+drive() {
+	"$B/bench-drive" --count "$1" --size "$SIZE" --channels "$CH" \
+		--batch 64 $FOLLOW > "$T/drive.out" ||
+		{ echo "bench-drive failed: $(cat "$T/drive.out")" >&2; return 1; }
+}
+
+# measure PATH K: instructions per event for K subscribers.
+measure() {
+	local k=$2 main warm dump
+	subs "$k" $((BASE + N)) main || return 1
+	main=$SP
+	subs 1 "$BASE" warm || return 1
+	warm=$SP
+	drive "$BASE" || return 1
+	wait "$warm"
+	got 1 "$BASE" warm || return 1
+	sleep 2		# the other subscribers' writes
+
+	callgrind_control -z "$KP" > "$T/cgc.log" 2>&1 ||
+		{ echo "callgrind_control -z: $(cat "$T/cgc.log")" >&2; return 1; }
+	drive "$N" || return 1
+	wait "$main"
+	got "$k" $((BASE + N)) main || return 1
+	callgrind_control -d "$KP" > "$T/cgc.log" 2>&1 ||
+		{ echo "callgrind_control -d: $(cat "$T/cgc.log")" >&2; return 1; }
+	dump=$(ls -t "$T"/cg.out.* 2> /dev/null | head -1)
+	[ -n "$dump" ] || { echo "callgrind wrote no dump" >&2; return 1; }
+	[ -z "$DUMPS" ] || cp "$dump" "$DUMPS/callgrind-$1-$k.out"
+	awk -v n="$N" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dump"
 }
 
 for p in $PATHS; do
+	CH=1
+	FOLLOW=
+	[ "$p" = ring ] && { CH=2; FOLLOW=--follow-ring; }
+	start "$p" || exit 1
 	for k in $FANOUT; do
-		a=$(total "$p" "$k" "$BASE") || exit 1
-		b=$(total "$p" "$k" $((BASE + N))) || exit 1
-		line="cg.$p.$k $(( (b - a) / N ))"
+		v=$(measure "$p" "$k") || exit 1
+		line="cg.$p.$k $v"
 		echo "$line"
 		[ -z "$OUTF" ] || echo "$line" >> "$OUTF"
 	done
+	stop
 done
