@@ -5,6 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <jansson.h>
 
 #include "kuifd.h"
@@ -230,6 +234,21 @@ event_plain(const uint8_t *s, size_t n)
 	size_t i = 0;
 	uint64_t w;
 
+#ifdef __SSE2__
+	/* Sixteen at a time: below 0x20 as signed bytes is a control
+	 * character or a byte past ASCII. */
+	const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'),
+	    bs = _mm_set1_epi8('\\');
+	__m128i v;
+
+	for (; i + sizeof(v) <= n; i += sizeof(v)) {
+		v = _mm_loadu_si128((const __m128i *)(s + i));
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, sp),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, q),
+		    _mm_cmpeq_epi8(v, bs)))) != 0)
+			return false;
+	}
+#endif
 	for (; i + sizeof(w) <= n; i += sizeof(w)) {
 		memcpy(&w, s + i, sizeof(w));
 		if ((w & EVENT_BYTES(0x80)) || EVENT_HASLESS(w, 0x20) ||

@@ -73,7 +73,7 @@ start() {
 	printf '[server]\nmax_clients = 1024\n[sources]\nring = %s\nsignal = no\ninotify = no\n[journal]\nevents =\n' \
 		"$ring" > "$T/kuifd.conf"
 	rm -f "$T/s.sock" "$T"/cg.out*
-	valgrind --tool=callgrind --callgrind-out-file="$T/cg.out" \
+	valgrind --tool=callgrind --compress-strings=no --callgrind-out-file="$T/cg.out" \
 		/usr/sbin/kuifd -c "$T/kuifd.conf" -s "$T/s.sock" \
 		> "$T/kuifd.log" 2>&1 &
 	KP=$!

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <fnmatch.h>
+
 #include <sys/time.h>
 
 #include "kuifd.h"
@@ -621,6 +623,34 @@ test_filter_globs(void **state)
 	assert_int_equal(f.nevents + f.nsources, 0);
 }
 
+/* Literal patterns are compared without fnmatch: every pattern against
+ * every name, as fnmatch says. */
+static void
+test_filter_literal_and_glob_agree_with_fnmatch(void **state)
+{
+	static const char *const pats[] = {
+		"bench", "bench.x", "benc", "", "bench*", "b?nch", "ben[cd]h",
+		"ben\\ch", "bench\\", "*", "net*.up", "netdev.up", "netdev.u",
+		"[", "netdev.up*",
+	};
+	static const char *const names[] = {
+		"bench", "bench.x", "benc", "", "benchmark", "bonch",
+		"bendh", "netdev.up", "netdev.u", "netdev.upx", "[",
+	};
+	struct filter f;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.events[f.nevents++] = xstrdup(pats[i]);
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			assert_int_equal(filter_match(&f, "ring", names[j]),
+			    fnmatch(pats[i], names[j], 0) == 0);
+		filter_clear(&f);
+	}
+}
+
 /*
  * A source asks about a copy's kseq before it decodes the rest: a kseq
  * published, or waiting complete in the window, is a duplicate (counted
@@ -727,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_bus_duplicate_check_before_decode),
 		cmocka_unit_test(test_bus_history_reuses_slot_buffers),
 		cmocka_unit_test(test_filter_globs),
+		cmocka_unit_test(test_filter_literal_and_glob_agree_with_fnmatch),
 	};
 
 	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
