@@ -92,7 +92,7 @@ stop() {
 subs() {
 	rm -f "$T/$3.ready"
 	"$B/bench-sub" --socket "$T/s.sock" --clients "$1" --count "$2" \
-		--ready "$T/$3.ready" --idle 120 > "$T/$3.out" 2> "$T/$3.err" &
+		--ready "$T/$3.ready" --idle 600 > "$T/$3.out" 2> "$T/$3.err" &
 	SP=$!
 	wait_file "$T/$3.ready" ||
 		{ echo "subscribers did not subscribe: $(tail -3 "$T/$3.err")" >&2; return 1; }
