@@ -35,6 +35,7 @@ struct bus {
 	void			*clock_arg;
 	const struct filter	*journal;	/* events also logged */
 	struct persist		*persist;	/* NULL: heap only */
+	char			 line[EVENT_JSON_MAX];	/* the one encoded */
 };
 
 static uint64_t
@@ -176,15 +177,26 @@ bus_lost_line(uint64_t seq, uint64_t count, const char *reason)
 	return line;
 }
 
-/* Keeps record seq and hands it to the sink. */
+/* Keeps record seq (a copy of the len bytes of line) and hands it to the
+ * sink. */
 static void
-bus_keep(struct bus *bus, char *line, const struct event *ev)
+bus_keep(struct bus *bus, const char *line, size_t len,
+    const struct event *ev)
 {
 	const struct bus_record *r;
 
-	r = history_keep(bus->history, bus->seq, line, ev);
+	r = history_keep(bus->history, bus->seq, line, len, ev);
 	if (bus->sink != NULL)
 		bus->sink(r, bus->sink_arg);
+}
+
+static void
+bus_keep_lost(struct bus *bus, uint64_t count, const char *reason)
+{
+	char *line = bus_lost_line(bus->seq, count, reason);
+
+	bus_keep(bus, line, strlen(line), NULL);
+	free(line);
 }
 
 static void
@@ -195,17 +207,17 @@ bus_emit_lost(struct bus *bus, uint64_t count, const char *reason)
 	if (bus->persist != NULL)
 		persist_record(bus->persist, bus->seq, reorder_accounted(bus->reorder),
 		    NULL, count, reason);
-	bus_keep(bus, bus_lost_line(bus->seq, count, reason), NULL);
+	bus_keep_lost(bus, count, reason);
 }
 
 static void
 bus_emit_event(struct bus *bus, struct event *ev)
 {
-	char *line;
+	size_t len;
 
 	ev->seq = bus->seq + 1;
-	line = event_to_json(ev, NULL);
-	if (line == NULL) {
+	len = event_json_write(ev, bus->line);
+	if (len == 0) {
 		/* The event is there, its line is not: count it lost. */
 		log_warnx("cannot encode event %s (kseq %llu)", ev->name,
 		    (unsigned long long)ev->kseq);
@@ -217,7 +229,7 @@ bus_emit_event(struct bus *bus, struct event *ev)
 	if (bus->persist != NULL)
 		persist_record(bus->persist, bus->seq, reorder_accounted(bus->reorder),
 		    ev, 0, NULL);
-	bus_keep(bus, line, ev);
+	bus_keep(bus, bus->line, len, ev);
 	if (bus->journal != NULL && bus->journal->nevents > 0 &&
 	    filter_match(bus->journal, ev->source, ev->name))
 		log_event(ev);
@@ -285,6 +297,21 @@ bus_publish(struct bus *bus, struct event *ev)
 	bus->stats.received++;
 	reorder_add(bus->reorder, ev, false, bus_now(bus));
 	bus_arm(bus);
+}
+
+/*
+ * A source that has read kseq from a copy's header asks before it decodes
+ * the rest: true when another channel delivered it already (counted as a
+ * duplicate, as bus_publish() would).
+ */
+bool
+bus_duplicate(struct bus *bus, uint64_t kseq)
+{
+	if (!reorder_seen(bus->reorder, kseq))
+		return false;
+	bus->stats.received++;
+	bus->stats.duplicates++;
+	return true;
 }
 
 /* A copy that carries only the low 32 bits of its kseq (a real-time
@@ -411,21 +438,21 @@ bus_restore_one(uint64_t seq, const struct event *ev, uint64_t lost_count,
 {
 	struct bus *bus = arg;
 	struct event copy;
-	char *line = NULL;
+	size_t len;
 
 	bus->seq = seq;
 	if (ev != NULL) {
 		copy = *ev;
 		copy.seq = seq;
-		line = event_to_json(&copy, NULL);
-		if (line != NULL) {
-			bus_keep(bus, line, &copy);
+		len = event_json_write(&copy, bus->line);
+		if (len != 0) {
+			bus_keep(bus, bus->line, len, &copy);
 			return;
 		}
 		lost_count = 1;
 		reason = "encode_failed";
 	}
-	bus_keep(bus, bus_lost_line(seq, lost_count, reason), NULL);
+	bus_keep_lost(bus, lost_count, reason);
 }
 
 /* Takes back the history of the previous run, before any source runs. */

@@ -5,6 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <jansson.h>
 
 #include "kuifd.h"
@@ -28,22 +32,88 @@ event_name_valid(const char *name, size_t len)
 	return true;
 }
 
-/* RFC 3339 in UTC with nanoseconds: 2026-11-28T22:04:19.123456789Z */
+/* "00" to "99": two digits per division. */
+static const char event_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Writes v in decimal at p; returns the number of digits. */
+static size_t
+event_put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = sizeof(tmp);
+
+	while (v >= 100) {
+		n -= 2;
+		memcpy(tmp + n, event_digits + v % 100 * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		n -= 2;
+		memcpy(tmp + n, event_digits + v * 2, 2);
+	} else
+		tmp[--n] = (char)('0' + v);
+	memcpy(p, tmp + n, sizeof(tmp) - n);
+	return sizeof(tmp) - n;
+}
+
+/*
+ * The second, "2026-11-28T22:04:19", of the last time formatted: events
+ * come in bursts within one second, and gmtime_r is the costly part of a
+ * line. kuifd runs one thread.
+ */
+static struct {
+	bool	valid;
+	time_t	sec;
+	char	text[EVENT_TIME_SECOND_LEN + 1];
+} event_time_cache;
+
+/*
+ * RFC 3339 in UTC with nanoseconds, 2026-11-28T22:04:19.123456789Z,
+ * without the NUL, into buf (room for EVENT_TIME_LEN bytes). Returns
+ * EVENT_TIME_LEN, or 0 for a time the calendar cannot show in that form.
+ */
+size_t
+event_put_time(char *buf, uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000ULL);
+	uint32_t frac = (uint32_t)(ns % 1000000000ULL);
+	struct tm tm;
+	int i;
+
+	if (!event_time_cache.valid || event_time_cache.sec != sec) {
+		if (gmtime_r(&sec, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+		    strftime(event_time_cache.text,
+		    sizeof(event_time_cache.text), "%Y-%m-%dT%H:%M:%S",
+		    &tm) != EVENT_TIME_SECOND_LEN) {
+			event_time_cache.valid = false;
+			return 0;
+		}
+		event_time_cache.sec = sec;
+		event_time_cache.valid = true;
+	}
+	memcpy(buf, event_time_cache.text, EVENT_TIME_SECOND_LEN);
+	buf[EVENT_TIME_SECOND_LEN] = '.';
+	/* Nine digits: the first, then four pairs. */
+	buf[EVENT_TIME_SECOND_LEN + 1] = (char)('0' + frac / 100000000);
+	frac %= 100000000;
+	for (i = 8; i >= 2; i -= 2) {
+		memcpy(buf + EVENT_TIME_SECOND_LEN + i, event_digits +
+		    frac % 100 * 2, 2);
+		frac /= 100;
+	}
+	buf[EVENT_TIME_LEN - 1] = 'Z';
+	return EVENT_TIME_LEN;
+}
+
 int
 event_format_time(uint64_t ns, char *buf, size_t size)
 {
-	time_t sec = (time_t)(ns / 1000000000ULL);
-	struct tm tm;
-	size_t n;
-
-	if (gmtime_r(&sec, &tm) == NULL)
+	if (size < EVENT_TIME_LEN + 1 || event_put_time(buf, ns) == 0)
 		return -1;
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
-		return -1;
-	if ((size_t)snprintf(buf + n, size - n, ".%09lluZ",
-	    (unsigned long long)(ns % 1000000000ULL)) >= size - n)
-		return -1;
+	buf[EVENT_TIME_LEN] = '\0';
 	return 0;
 }
 
@@ -142,6 +212,56 @@ json_escape(char *out, const uint8_t *s, size_t n)
 	return o;
 }
 
+/*
+ * Bytes that need more than a copy in a JSON string: control characters,
+ * '"', '\\' and everything past ASCII (which must be valid UTF-8). Plain
+ * text, the common case, is checked and copied in one pass.
+ */
+static const uint8_t event_special[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+#define EVENT_BYTES(c)	(0x0101010101010101ULL * (c))
+/* Whether a byte of w is zero; of w, below n (n <= 0x80); exact. */
+#define EVENT_HASZERO(w)	(((w) - EVENT_BYTES(1)) & ~(w) & EVENT_BYTES(0x80))
+#define EVENT_HASLESS(w, n)	(((w) - EVENT_BYTES(n)) & ~(w) & EVENT_BYTES(0x80))
+
+/* True when s holds no byte that json_escape() would change, and no NUL
+ * or byte past ASCII: eight bytes at a time, then the rest. */
+static bool
+event_plain(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+#ifdef __SSE2__
+	/* Sixteen at a time: below 0x20 as signed bytes is a control
+	 * character or a byte past ASCII. */
+	const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'),
+	    bs = _mm_set1_epi8('\\');
+	__m128i v;
+
+	for (; i + sizeof(v) <= n; i += sizeof(v)) {
+		v = _mm_loadu_si128((const __m128i *)(s + i));
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, sp),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, q),
+		    _mm_cmpeq_epi8(v, bs)))) != 0)
+			return false;
+	}
+#endif
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, s + i, sizeof(w));
+		if ((w & EVENT_BYTES(0x80)) || EVENT_HASLESS(w, 0x20) ||
+		    EVENT_HASZERO(w ^ EVENT_BYTES('"')) ||
+		    EVENT_HASZERO(w ^ EVENT_BYTES('\\')))
+			return false;
+	}
+	for (; i < n; i++)
+		if (event_special[s[i]])
+			return false;
+	return true;
+}
+
 #define APPEND(lit) do {					\
 	memcpy(buf + o, lit, sizeof(lit) - 1);			\
 	o += sizeof(lit) - 1;					\
@@ -183,51 +303,55 @@ event_file_data(char *buf, const struct event *ev)
 	return o;
 }
 
-#define EVENT_JSON_MAX	(512 + 6 * KUIF_EVENT_NAME_MAX + 6 * KUIF_PAYLOAD_MAX)
-
-char *
-event_to_json(const struct event *ev, size_t *lenp)
+/*
+ * Writes ev's line, '\n' included, into buf, which has room for
+ * EVENT_JSON_MAX bytes. Returns its length, 0 when it cannot be encoded.
+ */
+size_t
+event_json_write(const struct event *ev, char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
-	char tbuf[64], *buf, *shrunk;
-	size_t o, i;
-	int n;
+	size_t o = 0, i, n;
 
-	buf = malloc(EVENT_JSON_MAX);
-	if (buf == NULL)
-		return NULL;
-	if (event_format_time(ev->time_ns, tbuf, sizeof(tbuf)) == -1)
-		n = -1;
-	else if (ev->kseq == 0)	/* a file observation: time of receipt */
-		n = snprintf(buf, EVENT_JSON_MAX,
-		    "{\"type\":\"event\",\"seq\":%llu,\"time\":\"%s\","
-		    "\"source\":\"", (unsigned long long)ev->seq, tbuf);
-	else
-		n = snprintf(buf, EVENT_JSON_MAX,
-		    "{\"type\":\"event\",\"seq\":%llu,\"kseq\":%llu,"
-		    "\"time\":\"%s\",\"source\":\"",
-		    (unsigned long long)ev->seq, (unsigned long long)ev->kseq,
-		    tbuf);
-	if (n < 0) {
-		free(buf);
-		return NULL;
+	APPEND("{\"type\":\"event\",\"seq\":");
+	o += event_put_u64(buf + o, ev->seq);
+	if (ev->kseq != 0) {	/* 0: a file observation, no kseq */
+		APPEND(",\"kseq\":");
+		o += event_put_u64(buf + o, ev->kseq);
 	}
-	o = (size_t)n;
-	o += json_escape(buf + o, (const uint8_t *)ev->source,
-	    strnlen(ev->source, sizeof(ev->source)));
+	/* A file observation's time is when kuifd read it. */
+	APPEND(",\"time\":\"");
+	n = event_put_time(buf + o, ev->time_ns);
+	if (n == 0)
+		return 0;
+	o += n;
+	APPEND("\"");
+	APPEND(",\"source\":\"");
+	n = strnlen(ev->source, sizeof(ev->source));
+	if (event_plain((const uint8_t *)ev->source, n)) {
+		memcpy(buf + o, ev->source, n);
+		o += n;
+	} else
+		o += json_escape(buf + o, (const uint8_t *)ev->source, n);
 	APPEND("\",\"event\":\"");
-	o += json_escape(buf + o, (const uint8_t *)ev->name,
-	    strnlen(ev->name, sizeof(ev->name)));
-	if (ev->kseq == 0 && strcmp(ev->source, "inotify") == 0) {
-		o += event_file_data(buf + o, ev);
-		goto done;
-	}
+	n = strnlen(ev->name, sizeof(ev->name));
+	if (event_plain((const uint8_t *)ev->name, n)) {
+		memcpy(buf + o, ev->name, n);
+		o += n;
+	} else
+		o += json_escape(buf + o, (const uint8_t *)ev->name, n);
+	if (ev->kseq == 0 && strcmp(ev->source, "inotify") == 0)
+		return o + event_file_data(buf + o, ev);
 	/*
 	 * Text when it is valid UTF-8 without NUL (which many JSON parsers,
 	 * jansson among them, refuse by default), hex otherwise: nothing is
 	 * lost either way.
 	 */
-	if (utf8_valid(ev->payload, ev->len) &&
+	if (event_plain(ev->payload, ev->len)) {
+		APPEND("\",\"data\":{\"payload\":\"");
+		memcpy(buf + o, ev->payload, ev->len);
+		o += ev->len;
+	} else if (utf8_valid(ev->payload, ev->len) &&
 	    memchr(ev->payload, '\0', ev->len) == NULL) {
 		APPEND("\",\"data\":{\"payload\":\"");
 		o += json_escape(buf + o, ev->payload, ev->len);
@@ -239,16 +363,28 @@ event_to_json(const struct event *ev, size_t *lenp)
 		}
 	}
 	APPEND("\"}}\n");
-done:
+	return o;
+}
+
+/* The line as a string of its own (allocated to its length), for what is
+ * not the hot path: tests, the history restored at start. */
+char *
+event_to_json(const struct event *ev, size_t *lenp)
+{
+	char *buf, *shrunk;
+	size_t o;
+
+	buf = malloc(EVENT_JSON_MAX + 1);
+	if (buf == NULL)
+		return NULL;
+	o = event_json_write(ev, buf);
+	if (o == 0) {
+		free(buf);
+		return NULL;
+	}
 	buf[o] = '\0';
 	if (lenp != NULL)
 		*lenp = o;
-	/*
-	 * The line is kept in the history and in every slow subscriber's
-	 * queue: give back the worst-case room it did not use (a typical
-	 * line is a tenth of EVENT_JSON_MAX), or those hold ten times the
-	 * memory their bytes need.
-	 */
 	shrunk = realloc(buf, o + 1);
 	return shrunk != NULL ? shrunk : buf;
 }

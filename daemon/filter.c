@@ -10,6 +10,33 @@
 
 #include "kuifd.h"
 
+/*
+ * fnmatch(pattern, s, 0) == 0, without fnmatch for the literal part: it
+ * runs for every subscriber and every event, and most patterns are plain
+ * names. Up to the first wildcard or backslash, a pattern matches only
+ * the same bytes; from there on fnmatch decides, on the whole strings.
+ */
+static bool
+filter_glob(const char *pattern, const char *s)
+{
+	const char *p = pattern, *t = s;
+
+	for (;; p++, t++) {
+		switch (*p) {
+		case '*':
+		case '?':
+		case '[':
+		case '\\':
+			return fnmatch(pattern, s, 0) == 0;
+		case '\0':
+			return *t == '\0';
+		default:
+			if (*p != *t)
+				return false;
+		}
+	}
+}
+
 static bool
 filter_any(char *const *patterns, size_t n, const char *s)
 {
@@ -18,7 +45,7 @@ filter_any(char *const *patterns, size_t n, const char *s)
 	if (n == 0)
 		return true;
 	for (i = 0; i < n; i++) {
-		if (fnmatch(patterns[i], s, 0) == 0)
+		if (filter_glob(patterns[i], s))
 			return true;
 	}
 	return false;

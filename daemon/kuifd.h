@@ -57,9 +57,16 @@ struct event {
 	uint8_t		payload[KUIF_PAYLOAD_MAX];
 };
 
+/* The longest line of an event, '\n' included. */
+#define EVENT_JSON_MAX	(512 + 6 * KUIF_EVENT_NAME_MAX + 6 * KUIF_PAYLOAD_MAX)
+#define EVENT_TIME_SECOND_LEN	19	/* 2026-11-28T22:04:19 */
+#define EVENT_TIME_LEN		30	/* ... and .123456789Z */
+
 struct json_t;
 char	*json_line(struct json_t *, size_t *);
+size_t	 event_json_write(const struct event *, char *);
 char	*event_to_json(const struct event *, size_t *);
+size_t	 event_put_time(char *, uint64_t);
 bool	 event_name_valid(const char *, size_t);
 bool	 utf8_valid(const uint8_t *, size_t);
 int	 event_format_time(uint64_t, char *, size_t);
@@ -117,7 +124,7 @@ char	*proto_emitted(uint64_t, size_t *);
  * into the output of every client it goes to. */
 struct blob {
 	size_t		 len;
-	char		*data;		/* owned, NUL-terminated */
+	char		*data;		/* the history's, NUL-terminated */
 };
 
 /* A published record as kept in the history. */
@@ -132,8 +139,8 @@ struct bus_record {
 struct history;
 struct history	*history_create(size_t);
 void		 history_free(struct history *);
-const struct bus_record *history_keep(struct history *, uint64_t, char *,
-		    const struct event *);
+const struct bus_record *history_keep(struct history *, uint64_t,
+		    const char *, size_t, const struct event *);
 const struct bus_record *history_get(const struct history *, uint64_t,
 		    uint64_t);
 uint64_t	 history_oldest(const struct history *, uint64_t);
@@ -165,6 +172,7 @@ void		 reorder_expect(struct reorder *, uint64_t, uint64_t);
 void		 reorder_reset(struct reorder *, uint64_t);
 void		 reorder_resume(struct reorder *, uint64_t, uint64_t);
 uint64_t	 reorder_accounted(const struct reorder *);
+bool		 reorder_seen(const struct reorder *, uint64_t);
 bool		 reorder_deadline(const struct reorder *, uint64_t *);
 uint64_t	 reorder_widen32(uint64_t, uint32_t);
 
@@ -185,6 +193,7 @@ void		 bus_set_emitter(struct bus *, bus_emit_fn, void *);
 void		 bus_set_journal(struct bus *, const struct filter *);
 void		 bus_set_clock(struct bus *, bus_clock_fn, void *);
 void		 bus_publish(struct bus *, struct event *);
+bool		 bus_duplicate(struct bus *, uint64_t);
 void		 bus_publish_partial32(struct bus *, struct event *, uint32_t);
 void		 bus_publish_file(struct bus *, struct event *);
 void		 bus_publish_loss(struct bus *, uint64_t, const char *);

@@ -13,7 +13,7 @@
 #include "kuifd.h"
 
 #define PERSIST_MAGIC		0x6b75696668697374ULL	/* "kuifhist" */
-#define PERSIST_VERSION		2
+#define PERSIST_VERSION		3
 #define PERSIST_REASON_MAX	24
 #define PERSIST_SEQ_MAX		((uint64_t)INT64_MAX)
 

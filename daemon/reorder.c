@@ -351,6 +351,19 @@ reorder_release_held(struct reorder *r, uint64_t k)
 	r->nheld = 0;
 }
 
+/* True when a complete copy of kseq came already: another is a duplicate
+ * (a source may check before it decodes the rest of a copy). */
+bool
+reorder_seen(const struct reorder *r, uint64_t kseq)
+{
+	const struct reorder_slot *p = &r->window[kseq % REORDER_WINDOW];
+
+	if (kseq == 0 || r->next_kseq == 0)
+		return false;
+	return kseq < r->next_kseq ||
+	    (p->used && p->ev.kseq == kseq && !p->partial);
+}
+
 /* A copy of a kernel event (partial: only its kseq is known). */
 void
 reorder_add(struct reorder *r, struct event *ev, bool partial, uint64_t now)
@@ -363,7 +376,19 @@ reorder_add(struct reorder *r, struct event *ev, bool partial, uint64_t now)
 		reorder_set_base(r, ev->kseq, true);
 		reorder_release_held(r, ev->kseq);
 	}
-	reorder_insert(r, ev, partial, now);
+	/*
+	 * In order, with nothing waiting: out at once, as reorder_insert()
+	 * and reorder_drain() would let it, without copying it into the
+	 * window and out again.
+	 */
+	if (!partial && ev->kseq == r->next_kseq && r->npending == 0) {
+		if (r->expect_kseq >= r->next_kseq &&
+		    r->expect_deadline_ms < now + r->reorder_ms)
+			r->expect_deadline_ms = now + r->reorder_ms;
+		r->next_kseq++;
+		r->on_event(ev, r->arg);
+	} else
+		reorder_insert(r, ev, partial, now);
 	reorder_drain(r, now);
 }
 

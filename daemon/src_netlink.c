@@ -6,6 +6,7 @@
  * blocking socket carries requests (resolve, emit).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "kuifd.h"
 
 #define SRC_NETLINK_RCVBUF	(8 * 1024 * 1024)
+#define SRC_NETLINK_BUF		(32 * 1024)	/* the largest datagram read */
 #define SRC_NETLINK_BATCH	256	/* datagrams per wakeup before yielding */
 #define SRC_NETLINK_REQ_MS	1000	/* longest wait for the kernel's answer */
 
@@ -38,6 +40,7 @@ struct src_netlink {
 
 	uint64_t		 received;
 	uint64_t		 overruns;
+	uint8_t			 buf[SRC_NETLINK_BUF];	/* one datagram */
 };
 
 static struct nla_policy src_netlink_policy[KUIF_A_MAX + 1] = {
@@ -147,32 +150,63 @@ src_netlink_on_ctrl(struct src_netlink *src, struct nlmsghdr *nlh)
 int
 src_netlink_decode(struct nlmsghdr *nlh, struct event *ev)
 {
-	struct nlattr *tb[KUIF_A_MAX + 1];
 	struct genlmsghdr *gh = nlmsg_data(nlh);
-	const struct nlattr *name, *pl;
+	const struct nlattr *a, *kseq = NULL, *time = NULL, *name = NULL,
+	    *pl = NULL;
+	int rem;
 
 	if (gh->cmd != KUIF_CMD_EVENT)
 		return 1;
-	if (genlmsg_parse(nlh, 0, tb, KUIF_A_MAX, src_netlink_policy) < 0 ||
-	    tb[KUIF_A_KSEQ] == NULL || tb[KUIF_A_TIME] == NULL ||
-	    tb[KUIF_A_EVENT] == NULL)
+	/*
+	 * What genlmsg_parse() with src_netlink_policy does, for the four
+	 * attributes an event has, without filling a table of every type:
+	 * the last of a type counts, types it does not know are skipped,
+	 * and a known one of the wrong size makes the message malformed.
+	 */
+	nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0),
+	    rem) {
+		switch (nla_type(a)) {
+		case KUIF_A_KSEQ:
+			if (nla_len(a) < (int)sizeof(uint64_t))
+				return -1;
+			kseq = a;
+			break;
+		case KUIF_A_TIME:
+			if (nla_len(a) < (int)sizeof(uint64_t))
+				return -1;
+			time = a;
+			break;
+		case KUIF_A_EVENT:
+			if (nla_len(a) < 1 || nla_len(a) > KUIF_EVENT_NAME_MAX ||
+			    ((const char *)nla_data(a))[nla_len(a) - 1] != '\0')
+				return -1;
+			name = a;
+			break;
+		case KUIF_A_PAYLOAD:
+			if (nla_len(a) > KUIF_PAYLOAD_MAX)
+				return -1;
+			pl = a;
+			break;
+		default:
+			break;
+		}
+	}
+	if (kseq == NULL || time == NULL || name == NULL)
 		return -1;
-	name = tb[KUIF_A_EVENT];
-	pl = tb[KUIF_A_PAYLOAD];
-	/* The policy checked the last byte is a NUL: it must be the only. */
-	if (nla_len(name) < 1 || strnlen(nla_data(name),
-	    (size_t)nla_len(name)) != (size_t)nla_len(name) - 1 ||
-	    !event_name_valid(nla_data(name), (size_t)nla_len(name) - 1) ||
-	    (pl != NULL && (size_t)nla_len(pl) > KUIF_PAYLOAD_MAX))
+	/* The last byte is a NUL: it must be the only. */
+	if (strnlen(nla_data(name), (size_t)nla_len(name)) !=
+	    (size_t)nla_len(name) - 1 ||
+	    !event_name_valid(nla_data(name), (size_t)nla_len(name) - 1))
 		return -1;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->kseq = nla_get_u64(tb[KUIF_A_KSEQ]);
-	ev->time_ns = nla_get_u64(tb[KUIF_A_TIME]);
+	/* All but the payload past its length, which nothing reads. */
+	memset(ev, 0, offsetof(struct event, payload));
+	ev->kseq = nla_get_u64((struct nlattr *)kseq);
+	ev->time_ns = nla_get_u64((struct nlattr *)time);
 	if (ev->kseq == 0)
 		return -1;
-	nla_strlcpy(ev->name, name, sizeof(ev->name));
-	strcpy(ev->source, "netlink");
+	memcpy(ev->name, nla_data(name), (size_t)nla_len(name));
+	memcpy(ev->source, "netlink", sizeof("netlink"));
 	if (pl != NULL) {
 		ev->len = (size_t)nla_len(pl);
 		memcpy(ev->payload, nla_data(pl), ev->len);
@@ -180,12 +214,37 @@ src_netlink_decode(struct nlmsghdr *nlh, struct event *ev)
 	return 0;
 }
 
+/* The kseq attribute of an event message, 0 when it has none: enough to
+ * tell a duplicate before the whole message is parsed. */
+static uint64_t
+src_netlink_peek_kseq(struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+	uint64_t kseq;
+	int rem;
+
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+	    genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) == KUIF_A_KSEQ && nla_len(a) == sizeof(kseq)) {
+			memcpy(&kseq, nla_data(a), sizeof(kseq));
+			return kseq;
+		}
+	}
+	return 0;
+}
+
 static void
 src_netlink_on_event(struct src_netlink *src, struct nlmsghdr *nlh)
 {
+	struct genlmsghdr *gh = nlmsg_data(nlh);
 	struct event ev;
 	int rc;
 
+	if (gh->cmd == KUIF_CMD_EVENT &&
+	    bus_duplicate(src->bus, src_netlink_peek_kseq(nlh))) {
+		src->received++;
+		return;
+	}
 	rc = src_netlink_decode(nlh, &ev);
 	if (rc == -1)
 		log_warnx("netlink: malformed event dropped");
@@ -195,54 +254,75 @@ src_netlink_on_event(struct src_netlink *src, struct nlmsghdr *nlh)
 	bus_publish(src->bus, &ev);
 }
 
-static int
-src_netlink_on_msg(struct nl_msg *msg, void *arg)
+static void
+src_netlink_on_msg(struct src_netlink *src, struct nlmsghdr *nlh)
 {
-	struct src_netlink *src = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-
 	if (!genlmsg_valid_hdr(nlh, 0))
-		return NL_SKIP;
+		return;
 	if (nlh->nlmsg_type == GENL_ID_CTRL)
 		src_netlink_on_ctrl(src, nlh);
 	else if (src->family >= 0 && nlh->nlmsg_type == src->family)
 		src_netlink_on_event(src, nlh);
-	return NL_OK;
 }
 
 static void	src_netlink_expect_last(struct src_netlink *);
 
+/*
+ * Reads what is queued, a bounded batch of datagrams per wakeup, rather
+ * than going back to the event loop for every event. Each is read once
+ * into the buffer of the source, with no allocation: libnl's
+ * nl_recvmsgs() peeks at each datagram for its size, then reads it into
+ * a buffer it allocates, and copies every message into another.
+ */
 static void
 src_netlink_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct src_netlink *src = arg;
-	uint64_t before, overruns = src->overruns;
-	int err, n;
+	uint64_t overruns = src->overruns;
+	struct sockaddr_nl sa;
+	struct iovec iov = { src->buf, SRC_NETLINK_BUF };
+	struct msghdr mh;
+	struct nlmsghdr *nlh;
+	ssize_t r;
+	int n, len;
 
-	(void)fd;
 	(void)what;
-	/*
-	 * Each multicast event is a datagram of its own and one
-	 * nl_recvmsgs() reads one: read what is queued, a bounded batch per
-	 * wakeup, rather than going back to the event loop (epoll_wait and
-	 * the libevent dispatch) for every event.
-	 */
 	for (n = 0; n < SRC_NETLINK_BATCH; n++) {
-		before = src->received;
-		err = nl_recvmsgs_default(src->listen);
-		if (err == -NLE_NOMEM) {
-			/* ENOBUFS: the kernel dropped multicast for us. The
-			 * kseq gap becomes a loss record on the bus. */
-			src->overruns++;
-			log_warnx("netlink: receive buffer overrun (%llu so "
-			    "far)", (unsigned long long)src->overruns);
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &sa;
+		mh.msg_namelen = sizeof(sa);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		r = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* The kernel dropped multicast for us. The
+				 * kseq gap becomes a loss record on the bus. */
+				src->overruns++;
+				log_warnx("netlink: receive buffer overrun "
+				    "(%llu so far)",
+				    (unsigned long long)src->overruns);
+				continue;
+			}
+			if (errno != EAGAIN)
+				log_warn("netlink: receive");
+			break;
+		}
+		if (mh.msg_flags & MSG_TRUNC) {
+			/* An event lost this way is a kseq gap too. */
+			log_warnx("netlink: datagram over %d bytes dropped",
+			    SRC_NETLINK_BUF);
 			continue;
 		}
-		if (err < 0 && err != -NLE_AGAIN)
-			log_warnx("netlink: receive: %s", nl_geterror(err));
-		/* libnl returns 0 for EAGAIN on a non-blocking socket. */
-		if (err <= 0 && src->received == before)
-			break;
+		if (mh.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
+			continue;	/* only the kernel speaks here */
+		len = (int)r;
+		for (nlh = (struct nlmsghdr *)src->buf; nlmsg_ok(nlh, len);
+		    nlh = nlmsg_next(nlh, &len))
+			if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+				src_netlink_on_msg(src, nlh);
 	}
 	if (src->overruns != overruns)
 		src_netlink_expect_last(src);
@@ -286,8 +366,6 @@ src_netlink_create(struct event_base *base, struct bus *bus,
 	}
 	nl_socket_disable_seq_check(src->listen);
 	nl_socket_disable_auto_ack(src->listen);
-	nl_socket_modify_cb(src->listen, NL_CB_VALID, NL_CB_CUSTOM,
-	    src_netlink_on_msg, src);
 	nl_socket_set_buffer_size(src->listen, SRC_NETLINK_RCVBUF, 0);
 	fd = nl_socket_get_fd(src->listen);
 	/* Beyond net.core.rmem_max when we have CAP_NET_ADMIN. */

@@ -25,6 +25,7 @@
 #include "kuifd.h"
 
 #define SRC_RING_BATCH	4096	/* records per wakeup before yielding */
+#define SRC_RING_STORE	256	/* records between consumer stores */
 
 struct src_ring {
 	struct event_base	*base;
@@ -212,9 +213,15 @@ fail:
  * A length checked in the ring and read again for the copy could have
  * grown in between (up to 64 KiB into ev->payload).
  */
-size_t
-src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
-    uint64_t avail, struct event *ev, bool *is_event)
+/*
+ * bus: when not NULL, asked about the record's kseq before the rest is
+ * decoded; a duplicate's length is returned with *is_event false and
+ * *dup true.
+ */
+static size_t
+src_ring_decode_one(const uint8_t *data, uint32_t data_size, uint64_t pos,
+    uint64_t avail, struct event *ev, bool *is_event, struct bus *bus,
+    bool *dup)
 {
 	const size_t fixed = offsetof(struct kuif_ring_record, kseq);
 	struct kuif_ring_record h;
@@ -239,18 +246,35 @@ src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
 	/* The rest of the header, inside the record just checked. */
 	memcpy((uint8_t *)&h + fixed, data + off + fixed, sizeof(h) - fixed);
 	SRC_RING_BARRIER();
-	name_len = strnlen(h.event, sizeof(h.event));
-	if (!event_name_valid(h.event, name_len) || h.kseq == 0)
+	if (h.kseq == 0)
 		return 0;
-	memset(ev, 0, sizeof(*ev));
+	if (bus != NULL && bus_duplicate(bus, h.kseq)) {
+		*dup = true;
+		return h.len;
+	}
+	name_len = strnlen(h.event, sizeof(h.event));
+	if (!event_name_valid(h.event, name_len))
+		return 0;
+	/* All but the payload past its length, which nothing reads. */
+	memset(ev, 0, offsetof(struct event, payload));
 	ev->kseq = h.kseq;
 	ev->time_ns = h.time_ns;
 	memcpy(ev->name, h.event, name_len);
-	strcpy(ev->source, "ring");
+	memcpy(ev->source, "ring", sizeof("ring"));
 	ev->len = h.payload_len;
 	memcpy(ev->payload, data + off + sizeof(h), h.payload_len);
 	*is_event = true;
 	return h.len;
+}
+
+size_t
+src_ring_decode(const uint8_t *data, uint32_t data_size, uint64_t pos,
+    uint64_t avail, struct event *ev, bool *is_event)
+{
+	bool dup = false;
+
+	return src_ring_decode_one(data, data_size, pos, avail, ev, is_event,
+	    NULL, &dup);
 }
 
 /*
@@ -308,7 +332,7 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 	struct src_ring *src = arg;
 	uint64_t prod, cons, last, dropped, bad;
 	struct event ev;
-	bool is_event;
+	bool is_event, dup;
 	size_t len;
 	int n = 0;
 
@@ -321,8 +345,9 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 		    "the producer is not within the ring from our position "
 		    "(another reader moved the consumer)");
 	while (cons < prod && n++ < SRC_RING_BATCH) {
-		len = src_ring_decode(src->data, src->data_size, cons,
-		    prod - cons, &ev, &is_event);
+		dup = false;
+		len = src_ring_decode_one(src->data, src->data_size, cons,
+		    prod - cons, &ev, &is_event, src->bus, &dup);
 		if (src_ring_overrun(src, cons)) {
 			cons = src_ring_skip(src, cons, prod, "the kernel was "
 			    "let to write over them (another reader moved the "
@@ -335,13 +360,20 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		cons += len;
-		if (is_event) {
+		if (dup)
+			src->received++;
+		else if (is_event) {
 			src->received++;
 			bus_publish(src->bus, &ev);
 		}
-		/* Per record: a crash re-reads at most the one in hand. */
-		__atomic_store_n(&src->cpage->consumer, cons,
-		    __ATOMIC_RELEASE);
+		/* Not per record: the kernel writes the cache line next to
+		 * it. Every SRC_RING_STORE records, and once the batch is
+		 * read, so that a long batch frees room as it goes; a crash
+		 * re-reads at most those, which the restarted bus counts as
+		 * duplicates. */
+		if (n % SRC_RING_STORE == 0)
+			__atomic_store_n(&src->cpage->consumer, cons,
+			    __ATOMIC_RELEASE);
 	}
 	src->cons = cons;
 	__atomic_store_n(&src->cpage->consumer, cons, __ATOMIC_RELEASE);

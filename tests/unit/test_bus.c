@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <fnmatch.h>
+
 #include <sys/time.h>
 
 #include "kuifd.h"
@@ -641,6 +643,109 @@ test_filter_globs(void **state)
 	assert_int_equal(f.nevents + f.nsources, 0);
 }
 
+/* Literal patterns are compared without fnmatch: every pattern against
+ * every name, as fnmatch says. */
+static void
+test_filter_literal_and_glob_agree_with_fnmatch(void **state)
+{
+	static const char *const pats[] = {
+		"bench", "bench.x", "benc", "", "bench*", "b?nch", "ben[cd]h",
+		"ben\\ch", "bench\\", "*", "net*.up", "netdev.up", "netdev.u",
+		"[", "netdev.up*",
+	};
+	static const char *const names[] = {
+		"bench", "bench.x", "benc", "", "benchmark", "bonch",
+		"bendh", "netdev.up", "netdev.u", "netdev.upx", "[",
+	};
+	struct filter f;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.events[f.nevents++] = xstrdup(pats[i]);
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			assert_int_equal(filter_match(&f, "ring", names[j]),
+			    fnmatch(pats[i], names[j], 0) == 0);
+		filter_clear(&f);
+	}
+}
+
+/*
+ * A source asks about a copy's kseq before it decodes the rest: a kseq
+ * published, or waiting complete in the window, is a duplicate (counted
+ * as one); a later one, or one only a signal announced, is not.
+ */
+static void
+test_bus_duplicate_check_before_decode(void **state)
+{
+	struct seen s = { 0 };
+	struct bus *bus = new_bus(64, 30, &s);
+	struct event ev;
+
+	(void)state;
+	assert_false(bus_duplicate(bus, 1));	/* no base yet */
+	publish(bus, 1, "netlink");
+	publish(bus, 2, "netlink");
+	assert_true(bus_duplicate(bus, 1));
+	assert_true(bus_duplicate(bus, 2));
+	assert_false(bus_duplicate(bus, 3));
+	assert_false(bus_duplicate(bus, 0));
+	publish(bus, 4, "netlink");		/* waits for 3 */
+	assert_true(bus_duplicate(bus, 4));
+	fill(&ev, 0, "signal");
+	bus_publish_partial32(bus, &ev, 3);	/* a bare kseq: wants content */
+	assert_false(bus_duplicate(bus, 3));
+	assert_int_equal(bus_stats(bus)->received, 7);	/* 4 copies, 3 checked */
+	assert_int_equal(bus_stats(bus)->duplicates, 3);
+	publish(bus, 3, "ring");
+	assert_int_equal(s.n, 4);
+	has(s.line[2], "\"kseq\":3,");
+	has(s.line[2], "\"source\":\"ring\"");
+	bus_free(bus);
+}
+
+/*
+ * The history keeps each record in its slot's buffer, reused when the
+ * slot comes round again: a shorter line after a longer one is whole and
+ * ends where it should, and the buffer does not move (publishing does not
+ * allocate); a long line too.
+ */
+static void
+test_bus_history_reuses_slot_buffers(void **state)
+{
+	struct history *h = history_create(2);
+	const struct bus_record *r;
+	char big[2000];
+	const char *data;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	r = history_keep(h, 2, "a longer line\n", 14, NULL);
+	data = r->blob->data;
+	assert_false(r->is_event);
+	r = history_keep(h, 4, "short\n", 6, NULL);
+	assert_ptr_equal(r->blob->data, data);
+	assert_int_equal(r->blob->len, 6);
+	assert_string_equal(r->blob->data, "short\n");
+	assert_int_equal(r->seq, 4);
+	assert_null(history_get(h, 4, 2));
+	assert_non_null(history_get(h, 4, 4));
+
+	r = history_keep(h, 6, big, sizeof(big) - 1, NULL);
+	assert_string_equal(r->blob->data, big);
+	data = r->blob->data;
+	big[1000] = '\0';
+	r = history_keep(h, 8, big, 1000, NULL);
+	assert_ptr_equal(r->blob->data, data);
+	assert_int_equal(r->blob->len, 1000);
+	assert_string_equal(r->blob->data, big);
+	r = history_keep(h, 9, "other slot\n", 11, NULL);
+	assert_string_equal(history_get(h, 9, 8)->blob->data, big);
+	history_free(h);
+}
+
 int
 main(void)
 {
@@ -669,7 +774,10 @@ main(void)
 		    test_bus_record_that_fails_to_encode_leaves_no_hole),
 		cmocka_unit_test(test_bus_absurd_kseq_is_refused),
 		cmocka_unit_test(test_bus_expected_tail_waits_while_copies_come),
+		cmocka_unit_test(test_bus_duplicate_check_before_decode),
+		cmocka_unit_test(test_bus_history_reuses_slot_buffers),
 		cmocka_unit_test(test_filter_globs),
+		cmocka_unit_test(test_filter_literal_and_glob_agree_with_fnmatch),
 	};
 
 	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <jansson.h>
@@ -216,6 +217,90 @@ test_event_json_file_has_time_path_and_value(void **state)
 	free(line);
 }
 
+/*
+ * The second is cached between events: times that go back and forth
+ * between seconds, days and years, and runs within one second, each
+ * read as gmtime_r and strftime say.
+ */
+static void
+test_time_cache_follows_every_second(void **state)
+{
+	uint64_t ns = 1795904134123456789ULL, x = 88172645463325252ULL;
+	char buf[64], want[64];
+	struct tm tm;
+	time_t sec;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		switch (x % 4) {
+		case 0:
+			ns += x % 1000;			/* same second, mostly */
+			break;
+		case 1:
+			ns += x % 3000000000ULL;	/* the next seconds */
+			break;
+		case 2:
+			ns -= x % 100000000000ULL;	/* back a little */
+			break;
+		default:
+			ns = x % 4000000000000000000ULL;	/* anywhere */
+		}
+		assert_int_equal(event_format_time(ns, buf, sizeof(buf)), 0);
+		sec = (time_t)(ns / 1000000000ULL);
+		assert_non_null(gmtime_r(&sec, &tm));
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + 19, sizeof(want) - 19, ".%09lluZ",
+		    (unsigned long long)(ns % 1000000000ULL));
+		assert_string_equal(buf, want);
+	}
+}
+
+/*
+ * Every byte value at every place of a payload longer than a word (the
+ * plain-text check looks at eight bytes at a time): text that jansson
+ * reads back as the same bytes, or hex for what is not UTF-8 or is NUL.
+ */
+static void
+test_event_json_every_byte_everywhere(void **state)
+{
+	const char *plain = "abcdefghijklmnopq";	/* 17 bytes */
+	json_t *obj, *data;
+	json_error_t err;
+	struct event ev;
+	const char *text;
+	char *line;
+	int c, at;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		for (at = 0; at < 17; at++) {
+			ev = sample(plain, 17);
+			ev.payload[at] = (uint8_t)c;
+			line = event_to_json(&ev, NULL);
+			assert_non_null(line);
+			obj = json_loads(line, 0, &err);
+			assert_non_null(obj);
+			data = json_object_get(obj, "data");
+			if (c == 0 || c >= 0x80) {
+				assert_non_null(json_object_get(data,
+				    "payload_hex"));
+			} else {
+				text = json_string_value(json_object_get(data,
+				    "payload"));
+				assert_non_null(text);
+				assert_int_equal(strlen(text), 17);
+				assert_memory_equal(text, ev.payload, 17);
+			}
+			json_decref(obj);
+			free(line);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -228,6 +313,8 @@ main(void)
 		cmocka_unit_test(test_event_json_max_payload),
 		cmocka_unit_test(test_time_format_epoch_and_nanoseconds),
 		cmocka_unit_test(test_event_json_file_has_time_path_and_value),
+		cmocka_unit_test(test_time_cache_follows_every_second),
+		cmocka_unit_test(test_event_json_every_byte_everywhere),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
