@@ -242,16 +242,22 @@ bus_next_timeout(const struct bus *bus, struct timeval *tv)
 	return true;
 }
 
-/* Wakes up when the head of the window is due (deadlines only move
- * later, so a timer already set is early, never late). */
+/*
+ * Wakes up when the head of the window is due (deadlines only move
+ * later, so a timer already set is early, never late), and not at all
+ * when nothing waits: a copy that waited and was completed by another
+ * channel cancels the timer it armed.
+ */
 static void
 bus_arm(struct bus *bus)
 {
 	struct timeval tv;
 
-	if (bus->ev_timer == NULL || evtimer_pending(bus->ev_timer, NULL))
+	if (bus->ev_timer == NULL)
 		return;
-	if (bus_next_timeout(bus, &tv))
+	if (!bus_next_timeout(bus, &tv))
+		evtimer_del(bus->ev_timer);
+	else if (!evtimer_pending(bus->ev_timer, NULL))
 		evtimer_add(bus->ev_timer, &tv);
 }
 

@@ -46,6 +46,9 @@ struct client {
 	bool			 half_closed;	/* the peer shut down writing */
 	bool			 freeing;	/* free is scheduled */
 	bool			 throttled;	/* output full: requests wait */
+	bool			 write_armed;	/* EV_WRITE on: waits for room */
+	bool			 dirty;		/* on the flush list */
+	TAILQ_ENTRY(client)	 flush_entry;
 	struct filter		 filter;
 	/*
 	 * The next seq this subscriber is due. A live subscriber gets each
@@ -67,6 +70,8 @@ struct server {
 	struct evconnlistener	*listener;
 	struct event		*ev_accept_retry;
 	struct event		*ev_sweep;	/* finds half-closed peers gone */
+	struct event		*ev_flush;	/* writes at the end of a batch */
+	struct client_list	 flush;		/* clients with output to write */
 	char			*path;		/* NULL when socket-activated */
 	struct client_list	 clients;
 	size_t			 nclients;
@@ -81,6 +86,8 @@ struct server {
 };
 
 static void server_client_close(struct client *);
+static void server_client_dirty(struct client *);
+static void server_sweep_arm(struct server *);
 
 static void
 server_client_free_cb(evutil_socket_t fd, short what, void *arg)
@@ -91,6 +98,8 @@ server_client_free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	TAILQ_REMOVE(&srv->clients, c, entry);
+	if (c->dirty)
+		TAILQ_REMOVE(&srv->flush, c, flush_entry);
 	srv->nclients--;
 	log_info("client %u (uid %u pid %d) disconnected: %llu sent, "
 	    "%llu dropped", c->id, (unsigned)c->uid, (int)c->pid,
@@ -122,8 +131,10 @@ server_client_send(struct client *c, char *line)
 		log_warnx("client %u: cannot encode a reply", c->id);
 		return;
 	}
-	if (!c->freeing)
+	if (!c->freeing) {
 		bufferevent_write(c->bev, line, strlen(line));
+		server_client_dirty(c);
+	}
 	free(line);
 }
 
@@ -159,6 +170,91 @@ server_client_queue(struct client *c, const struct bus_record *r)
 		return;
 	}
 	c->sent++;
+	server_client_dirty(c);
+}
+
+/*
+ * Output is written once per batch, not once per record: a client with
+ * something new to write joins the flush list, and the flush event,
+ * made active by the first of them, runs after every callback of the
+ * loop's current pass (the sources whose descriptors were ready with
+ * it). The flush writes directly; only a client whose socket is full
+ * has EV_WRITE enabled (EPOLLOUT and the client_timeout) until it
+ * drains, so a subscriber that keeps up costs one writev per batch and
+ * no epoll_ctl.
+ */
+static void
+server_client_dirty(struct client *c)
+{
+	struct server *srv = c->server;
+
+	if (c->dirty || c->write_armed || c->freeing)
+		return;
+	c->dirty = true;
+	TAILQ_INSERT_TAIL(&srv->flush, c, flush_entry);
+	if (!event_pending(srv->ev_flush, EV_READ | EV_WRITE | EV_TIMEOUT,
+	    NULL))
+		event_active(srv->ev_flush, EV_WRITE, 0);
+}
+
+/* Waits for room in the client's socket, with the write timeout. */
+static void
+server_client_arm_write(struct client *c)
+{
+	if (c->write_armed || c->freeing)
+		return;
+	c->write_armed = true;
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void	server_client_write(struct bufferevent *, void *);
+
+static void
+server_client_flush(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int fd = bufferevent_getfd(c->bev);
+
+	int rc = 0;
+
+	if (c->freeing || c->write_armed)
+		return;
+	if (evbuffer_get_length(out) > 0) {
+		/* A socket bufferevent keeps its output's front frozen but
+		 * while it writes; so does this. */
+		evbuffer_unfreeze(out, 1);
+		rc = evbuffer_write(out, fd);
+		evbuffer_freeze(out, 1);
+	}
+	if (rc == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
+		/* Gone: what bufferevent does with a write error. */
+		server_client_free_later(c);
+		return;
+	}
+	if (evbuffer_get_length(out) > 0 || c->closing || c->replaying ||
+	    c->throttled) {
+		/* Short write, or a drain that must call us back: refill
+		 * from history, resume requests, linger. */
+		server_client_arm_write(c);
+		if (evbuffer_get_length(out) == 0)
+			server_client_write(c->bev, c);
+	}
+}
+
+static void
+server_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&srv->flush)) != NULL) {
+		TAILQ_REMOVE(&srv->flush, c, flush_entry);
+		c->dirty = false;
+		server_client_flush(c);
+	}
 }
 
 /*
@@ -478,6 +574,12 @@ server_client_write(struct bufferevent *bev, void *arg)
 	}
 	server_client_replay(c);
 	server_client_unthrottle(c);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	    !c->replaying && !c->throttled && c->write_armed) {
+		/* Drained: back to writing at the end of each batch. */
+		c->write_armed = false;
+		bufferevent_disable(bev, EV_WRITE);
+	}
 }
 
 static bool
@@ -507,6 +609,7 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 		if (c->subscribed && !c->closing && !server_client_hung_up(c)) {
 			bufferevent_disable(c->bev, EV_READ);
 			c->half_closed = true;
+			server_sweep_arm(c->server);
 		} else
 			server_client_free_later(c);
 	}
@@ -520,6 +623,8 @@ server_client_close(struct client *c)
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		server_client_linger(c);
+	else
+		server_client_arm_write(c);
 }
 
 static bool
@@ -585,7 +690,10 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, KUIFD_MAX_LINE + 1);
 	bufferevent_setwatermark(c->bev, EV_WRITE, srv->client_buffer / 4, 0);
 	bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Written at the end of each batch: EV_WRITE (on by default) only
+	 * while the socket is full. */
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
 
 	server_client_send(c, proto_hello(bus_seq(srv->bus), NULL));
 	if (server_active_clients(srv) > srv->max_clients) {
@@ -603,20 +711,39 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 /*
  * A half-closed subscriber that goes away entirely is noticed at the next
- * write; when nothing is written for a while, this sweep notices it.
+ * write; when nothing is written for a while, this sweep notices it. It
+ * runs every 2 s while there is a half-closed subscriber, and not at all
+ * otherwise.
  */
+static void
+server_sweep_arm(struct server *srv)
+{
+	struct timeval sweep = { 2, 0 };
+
+	if (!evtimer_pending(srv->ev_sweep, NULL) &&
+	    evtimer_add(srv->ev_sweep, &sweep) == -1)
+		fatalx("cannot arm the sweep timer");
+}
+
 static void
 server_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	struct client *c;
+	bool again = false;
 
 	(void)fd;
 	(void)what;
 	TAILQ_FOREACH(c, &srv->clients, entry) {
-		if (c->half_closed && !c->freeing && server_client_hung_up(c))
+		if (!c->half_closed || c->freeing)
+			continue;
+		if (server_client_hung_up(c))
 			server_client_free_later(c);
+		else
+			again = true;
 	}
+	if (again)
+		server_sweep_arm(srv);
 }
 
 static void
@@ -714,7 +841,6 @@ struct server *
 server_create(struct event_base *base, struct bus *bus,
     const struct config *conf, int listen_fd)
 {
-	struct timeval sweep = { 2, 0 };
 	struct server *srv;
 	struct group *gr;
 	int fd;
@@ -723,6 +849,7 @@ server_create(struct event_base *base, struct bus *bus,
 	srv->base = base;
 	srv->bus = bus;
 	TAILQ_INIT(&srv->clients);
+	TAILQ_INIT(&srv->flush);
 	gr = getgrnam(KUIFD_GROUP);
 	srv->kuif_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	server_reconfigure(srv, conf);
@@ -749,9 +876,10 @@ server_create(struct event_base *base, struct bus *bus,
 		fatalx("cannot listen for clients");
 	evconnlistener_set_error_cb(srv->listener, server_accept_error);
 	srv->ev_accept_retry = evtimer_new(base, server_accept_retry, srv);
-	srv->ev_sweep = event_new(base, -1, EV_PERSIST, server_sweep, srv);
+	srv->ev_sweep = evtimer_new(base, server_sweep, srv);
+	srv->ev_flush = event_new(base, -1, 0, server_flush, srv);
 	if (srv->ev_accept_retry == NULL || srv->ev_sweep == NULL ||
-	    event_add(srv->ev_sweep, &sweep) == -1)
+	    srv->ev_flush == NULL)
 		fatalx("cannot create the server's timers");
 	bus_set_sink(bus, server_broadcast, srv);
 	return srv;
@@ -808,6 +936,7 @@ server_free(struct server *srv)
 	evconnlistener_free(srv->listener);
 	event_free(srv->ev_accept_retry);
 	event_free(srv->ev_sweep);
+	event_free(srv->ev_flush);
 	if (srv->path != NULL) {
 		unlink(srv->path);
 		free(srv->path);
