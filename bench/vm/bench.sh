@@ -25,9 +25,10 @@
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
 #                       TCG it recorded no samples in our runs
-#   BENCH_PARTS         the parts to run [tp loss lat fan default mem perf]:
-#                       a subset shortens a run while iterating (render.py
-#                       needs all but default and perf)
+#   BENCH_PARTS         the parts to run, separated by commas or spaces
+#                       [tp loss lat fan default mem perf]: a subset
+#                       shortens a run while iterating (render.py needs
+#                       all but default and perf)
 set -u
 B=${BENCH_BIN:-$(dirname "$(readlink -f "$0")")}
 O=${BENCH_OUT:-/kuif-results/bench}
@@ -39,7 +40,7 @@ LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
 FANOUT=${BENCH_FANOUT:-1 16 64 256}
 FAN_RATE=${BENCH_FAN_RATE:-200}
-PARTS=${BENCH_PARTS:-tp loss lat fan default mem perf}
+PARTS=$(echo "${BENCH_PARTS:-tp loss lat fan default mem perf}" | tr , ' ')
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
 CONF=/etc/kuifd/kuifd.conf
@@ -260,7 +261,7 @@ if part default; then
 	sleep 5
 	put def.idle_wakeups_per_s "$(awk -v w="$(( $(kuifd_wakeups) - w0 ))" 'BEGIN { printf "%.2f\n", w / 5 }')"
 	put def.idle_cpu_us_per_s $(( ($(kuifd_cpu_ns) - c0) / 5000 ))
-	run def_kuifd "$N_FAN_STEADY" --rate "$FAN_RATE" -- --idle 5
+	run def_kuifd "$N_FAN_STEADY" --rate "$FAN_RATE" -- --idle 30
 	put def.steady_rate "$FAN_RATE"
 	put def.steady_sent "$N_FAN_STEADY"
 	put def.steady_lost "$LOST"
