@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,6 +31,17 @@
 #include "kuifd.h"
 
 #define SERVER_PEER_GROUPS_MAX	64
+/*
+ * Flow control: a live subscriber whose output reaches half its
+ * client_buffer holds the kernel's sources until it drains to a quarter,
+ * so that the ring, not this subscriber's loss count, absorbs a burst.
+ * A hold ends after SERVER_HOLD_MS, or when the ring is three quarters
+ * full: the subscribers that hold it then are slower than the kernel, not
+ * merely than a burst, and lose what does not fit their output, as
+ * without flow control, until they have drained.
+ */
+#define SERVER_HOLD_MS		1000
+#define SERVER_HOLD_CHECK_MS	20
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -48,6 +60,8 @@ struct client {
 	bool			 throttled;	/* output full: requests wait */
 	bool			 write_armed;	/* EV_WRITE on: waits for room */
 	bool			 dirty;		/* on the flush list */
+	bool			 holding;	/* holds the sources */
+	bool			 hold_exempt;	/* held too long: may not */
 	TAILQ_ENTRY(client)	 flush_entry;
 	struct filter		 filter;
 	/*
@@ -72,6 +86,9 @@ struct server {
 	struct event		*ev_sweep;	/* finds half-closed peers gone */
 	struct event		*ev_flush;	/* writes at the end of a batch */
 	struct client_list	 flush;		/* clients with output to write */
+	struct event		*ev_hold;	/* bounds a hold */
+	size_t			 nholding;	/* clients holding the sources */
+	struct timespec		 hold_since;
 	char			*path;		/* NULL when socket-activated */
 	struct client_list	 clients;
 	size_t			 nclients;
@@ -88,6 +105,8 @@ struct server {
 static void server_client_close(struct client *);
 static void server_client_dirty(struct client *);
 static void server_sweep_arm(struct server *);
+static void server_client_unhold(struct client *, bool);
+static void server_client_drained(struct client *);
 
 static void
 server_client_free_cb(evutil_socket_t fd, short what, void *arg)
@@ -115,6 +134,7 @@ server_client_free_later(struct client *c)
 {
 	if (c->freeing)
 		return;
+	server_client_unhold(c, true);
 	c->freeing = true;
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -232,6 +252,7 @@ server_client_flush(struct client *c)
 		server_client_free_later(c);
 		return;
 	}
+	server_client_drained(c);
 	if (evbuffer_get_length(out) > 0 || c->closing || c->replaying ||
 	    c->throttled) {
 		/* Short write, or a drain that must call us back: refill
@@ -290,6 +311,97 @@ server_client_replay(struct client *c)
 	}
 }
 
+static uint64_t
+server_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void
+server_hold_check_arm(struct server *srv)
+{
+	struct timeval tv = { 0, SERVER_HOLD_CHECK_MS * 1000 };
+
+	if (evtimer_add(srv->ev_hold, &tv) == -1)
+		fatalx("cannot arm the hold timer");
+}
+
+/* The client's output is half full: the kernel's buffers take the rest. */
+static void
+server_client_hold(struct client *c)
+{
+	struct server *srv = c->server;
+
+	if (c->holding || c->hold_exempt)
+		return;
+	if (srv->nholding == 0) {
+		if (!bus_hold(srv->bus, true)) {
+			/* No ring to absorb it: as without flow control. */
+			c->hold_exempt = true;
+			return;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &srv->hold_since);
+		server_hold_check_arm(srv);
+	}
+	c->holding = true;
+	srv->nholding++;
+}
+
+/* exempt: it held too long, and may not again until it has drained. */
+static void
+server_client_unhold(struct client *c, bool exempt)
+{
+	struct server *srv = c->server;
+
+	if (exempt)
+		c->hold_exempt = true;
+	if (!c->holding)
+		return;
+	c->holding = false;
+	if (--srv->nholding == 0) {
+		evtimer_del(srv->ev_hold);
+		bus_hold(srv->bus, false);
+	}
+}
+
+/* The output drained to a quarter: no longer holding, and may again. */
+static void
+server_client_drained(struct client *c)
+{
+	if (server_client_queued(c) > c->server->client_buffer / 4)
+		return;
+	server_client_unhold(c, false);
+	if (!c->replaying)
+		c->hold_exempt = false;
+}
+
+static void
+server_hold_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	if (server_ms_since(&srv->hold_since) < SERVER_HOLD_MS &&
+	    bus_flow_room(srv->bus)) {
+		server_hold_check_arm(srv);
+		return;
+	}
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (!c->holding)
+			continue;
+		log_debug("client %u: held the sources %llu ms; lets go",
+		    c->id, (unsigned long long)server_ms_since(
+		    &srv->hold_since));
+		server_client_unhold(c, true);
+	}
+}
+
 /* The bus's sink: a record was just published. */
 static void
 server_broadcast(const struct bus_record *r, void *arg)
@@ -303,6 +415,7 @@ server_broadcast(const struct bus_record *r, void *arg)
 		if (server_client_queued(c) + r->blob->len >
 		    srv->client_buffer) {
 			/* Too slow for live delivery: catch up from history. */
+			server_client_unhold(c, true);
 			c->replaying = true;
 			c->lag_reason = "slow_consumer";
 			c->cursor = r->seq;
@@ -310,6 +423,8 @@ server_broadcast(const struct bus_record *r, void *arg)
 		}
 		server_client_queue(c, r);
 		c->cursor = r->seq + 1;
+		if (server_client_queued(c) >= srv->client_buffer / 2)
+			server_client_hold(c);
 	}
 }
 
@@ -572,6 +687,7 @@ server_client_write(struct bufferevent *bev, void *arg)
 			server_client_linger(c);
 		return;
 	}
+	server_client_drained(c);
 	server_client_replay(c);
 	server_client_unthrottle(c);
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
@@ -878,8 +994,9 @@ server_create(struct event_base *base, struct bus *bus,
 	srv->ev_accept_retry = evtimer_new(base, server_accept_retry, srv);
 	srv->ev_sweep = evtimer_new(base, server_sweep, srv);
 	srv->ev_flush = event_new(base, -1, 0, server_flush, srv);
+	srv->ev_hold = evtimer_new(base, server_hold_check, srv);
 	if (srv->ev_accept_retry == NULL || srv->ev_sweep == NULL ||
-	    srv->ev_flush == NULL)
+	    srv->ev_flush == NULL || srv->ev_hold == NULL)
 		fatalx("cannot create the server's timers");
 	bus_set_sink(bus, server_broadcast, srv);
 	return srv;
@@ -937,6 +1054,7 @@ server_free(struct server *srv)
 	event_free(srv->ev_accept_retry);
 	event_free(srv->ev_sweep);
 	event_free(srv->ev_flush);
+	event_free(srv->ev_hold);
 	if (srv->path != NULL) {
 		unlink(srv->path);
 		free(srv->path);

@@ -1031,6 +1031,96 @@ def test_no_wakeup_that_no_event_caused():
     k.stop()
 
 
+def feed_burst(k, n, per=20):
+    """Feeds kseqs 1..n as ring records, per in a datagram, from a
+    thread: a held kuifd leaves them in its socket, the sender waits."""
+    import threading
+    res = {}
+
+    def run():
+        feed = Feed(k)
+        feed.s.settimeout(60)
+        try:
+            for i in range(1, n + 1, per):
+                r = feed.ring(*[ring_record(j) for j in
+                                range(i, min(i + per, n + 1))])
+                assert r.startswith("ok "), r
+            res["ok"] = True
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            res["error"] = repr(e)
+    t = threading.Thread(target=run)
+    t.start()
+    return t, res
+
+
+def read_events(c, n, timeout=60):
+    """Reads until n events or a loss; returns (kseqs, lost records)."""
+    kseqs, lost = [], []
+    deadline = time.time() + timeout
+    while len(kseqs) + sum(x["count"] for x in lost) < n:
+        assert time.time() < deadline, f"{len(kseqs)} events, {lost}"
+        r = c.recv(timeout=max(1, deadline - time.time()))
+        if r["type"] == "event":
+            kseqs.append(r["kseq"])
+        elif r["type"] == "lost":
+            lost.append(r)
+    return kseqs, lost
+
+
+@test
+def test_slow_subscriber_holds_the_source_and_loses_nothing():
+    # client_buffer 64 KiB and a history of 16: without flow control, a
+    # subscriber that reads nothing for a while falls out of the history
+    # and is told it lost thousands. With it, kuifd stops reading the
+    # source (here the test feed, as the ring) while the subscriber's
+    # output is half full, and the source's buffer absorbs the burst.
+    k = Kuifd("[server]\nclient_buffer = 65536\n[events]\nhistory = 16\n",
+              args=["--test-feed", os.path.join(
+                  tempfile.mkdtemp(prefix="kuifd-feed-"), "feed.sock")])
+    k.feed = k.proc.args[-1]
+    a = subscribe(k)
+    n = 5000
+    t, res = feed_burst(k, n)
+    time.sleep(0.5)         # reads nothing: the burst overflows its output
+    kseqs, lost = read_events(a, n)
+    t.join(60)
+    assert res.get("ok"), res
+    assert lost == [], f"lost {lost[:3]} after {len(kseqs)} events"
+    assert kseqs == list(range(1, n + 1)), "events out of order or missing"
+    st = a.request({"op": "stats"})
+    assert st["bus"]["lost"] == 0 and st["client"]["dropped"] == 0, st
+    k.stop()
+
+
+@test
+def test_stalled_subscriber_holds_the_source_no_longer_than_the_bound():
+    # One subscriber never reads: it holds the source for at most a
+    # second, then loses what does not fit its output, as before; the
+    # other gets every event.
+    k = Kuifd("[server]\nclient_buffer = 65536\n[events]\nhistory = 16\n",
+              args=["--test-feed", os.path.join(
+                  tempfile.mkdtemp(prefix="kuifd-feed-"), "feed.sock")])
+    k.feed = k.proc.args[-1]
+    stalled = subscribe(k)
+    a = subscribe(k)
+    n = 5000
+    t0 = time.time()
+    t, res = feed_burst(k, n)
+    kseqs, lost = read_events(a, n)
+    took = time.time() - t0
+    t.join(60)
+    assert res.get("ok"), res
+    assert lost == [] and kseqs == list(range(1, n + 1)), (len(kseqs), lost)
+    assert took < 20, f"the burst took {took:.1f} s"
+    # The stalled one is not read; the bus itself lost nothing.
+    c = Client(k)
+    s = c.request({"op": "stats"})
+    assert s["bus"]["lost"] == 0, s
+    c.close()
+    stalled.close()
+    k.stop()
+
+
 # kuifctl and libkuif with the sanitizers: a report fails the test.
 KUIFCTL = os.path.join(os.path.dirname(KUIFD), "kuifctl")
 CLIENT_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:exitcode=99",
