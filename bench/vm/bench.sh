@@ -21,7 +21,7 @@
 #   BENCH_LOSS_STEPS    steps of that search per path [6]
 #   BENCH_LAT_RATE      events per second of the latency runs [1000]
 #   BENCH_LAT_SECONDS   length of one latency run [10]
-#   BENCH_FANOUT        subscriber counts [1 16 64 256]
+#   BENCH_FANOUT        subscriber counts, commas or spaces [1 16 64 256]
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
 #                       TCG it recorded no samples in our runs
@@ -38,7 +38,7 @@ LOSS_S=${BENCH_LOSS_SECONDS:-10}
 LOSS_STEPS=${BENCH_LOSS_STEPS:-6}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
-FANOUT=${BENCH_FANOUT:-1 16 64 256}
+FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
 PARTS=$(echo "${BENCH_PARTS:-tp loss lat fan default mem perf}" | tr , ' ')
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
