@@ -38,9 +38,11 @@
  * A hold ends after SERVER_HOLD_MS, or when the ring is three quarters
  * full: the subscribers that hold it then are slower than the kernel, not
  * merely than a burst, and lose what does not fit their output, as
- * without flow control, until they have drained.
+ * without flow control, until they have drained. 5 s: under emulation on
+ * a loaded host, a subscriber stopped for the length of a burst took
+ * longer than 1 s to read its socket and output down to a quarter.
  */
-#define SERVER_HOLD_MS		1000
+#define SERVER_HOLD_MS		5000
 #define SERVER_HOLD_CHECK_MS	20
 
 struct client {
@@ -395,9 +397,12 @@ server_hold_check(evutil_socket_t fd, short what, void *arg)
 	TAILQ_FOREACH(c, &srv->clients, entry) {
 		if (!c->holding)
 			continue;
-		log_debug("client %u: held the sources %llu ms; lets go",
-		    c->id, (unsigned long long)server_ms_since(
-		    &srv->hold_since));
+		log_info("client %u (uid %u pid %d) held the kernel's "
+		    "channels %llu ms%s: it is too slow for the burst, and "
+		    "loses what does not fit its output", c->id,
+		    (unsigned)c->uid, (int)c->pid,
+		    (unsigned long long)server_ms_since(&srv->hold_since),
+		    bus_flow_room(srv->bus) ? "" : " and the ring is full");
 		server_client_unhold(c, true);
 	}
 }
