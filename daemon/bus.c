@@ -312,15 +312,15 @@ bus_flow_set(struct bus *bus, bool hold, bool primary)
 		bus->catching_up = pending;
 }
 
-/* True if a primary source is there and its kernel buffer has room. */
+/* True if a primary source is there to absorb a burst. */
 bool
-bus_flow_room(struct bus *bus)
+bus_flow_attached(struct bus *bus)
 {
 	size_t i;
 
 	for (i = 0; i < bus->nflows; i++) {
 		if (bus->flows[i].primary &&
-		    bus->flows[i].fn(BUS_FLOW_ROOM, bus->flows[i].arg))
+		    bus->flows[i].fn(BUS_FLOW_ATTACHED, bus->flows[i].arg))
 			return true;
 	}
 	return false;
@@ -328,7 +328,7 @@ bus_flow_room(struct bus *bus)
 
 /*
  * The sink's hold: every source stops reading what the kernel queues.
- * Refused (false) when no primary source has room to absorb the burst.
+ * Refused (false) when no primary source is there to absorb the burst.
  * Released, the primary sources read first, and the others resume when
  * bus_caught_up() says the primaries have emptied their buffers: until
  * then the reorder window gives up no gap, which they may still fill.
@@ -338,7 +338,7 @@ bus_hold(struct bus *bus, bool hold)
 {
 	if (hold == bus->held)
 		return true;
-	if (hold && !bus_flow_room(bus))
+	if (hold && !bus_flow_attached(bus))
 		return false;
 	bus->held = hold;
 	if (hold) {

@@ -203,13 +203,13 @@ void		 bus_timeout(struct bus *);
 enum bus_flow_op {
 	BUS_FLOW_HOLD,		/* stop reading */
 	BUS_FLOW_RELEASE,	/* read again; true: bus_caught_up() follows */
-	BUS_FLOW_ROOM,		/* true: attached, its kernel buffer has room */
+	BUS_FLOW_ATTACHED,	/* true: there, its kernel buffer can absorb */
 };
 typedef bool (*bus_flow_fn)(enum bus_flow_op, void *);
 void		 bus_flow_add(struct bus *, bus_flow_fn, void *, bool);
 bool		 bus_hold(struct bus *, bool);
 bool		 bus_holding(const struct bus *);
-bool		 bus_flow_room(struct bus *);
+bool		 bus_flow_attached(struct bus *);
 void		 bus_caught_up(struct bus *);
 bool		 bus_next_timeout(const struct bus *, struct timeval *);
 uint64_t	 bus_seq(const struct bus *);

@@ -35,15 +35,17 @@
  * Flow control: a live subscriber whose output reaches half its
  * client_buffer holds the kernel's sources until it drains to a quarter,
  * so that the ring, not this subscriber's loss count, absorbs a burst.
- * A hold ends after SERVER_HOLD_MS, or when the ring is three quarters
- * full: the subscribers that hold it then are slower than the kernel, not
- * merely than a burst, and lose what does not fit their output, as
- * without flow control, until they have drained. 5 s: under emulation on
- * a loaded host, a subscriber stopped for the length of a burst took
- * longer than 1 s to read its socket and output down to a quarter.
+ * A hold ends after SERVER_HOLD_MS: the subscribers that hold it then
+ * are stalled or slower than the kernel, not merely than a burst, and
+ * lose what does not fit their output, as without flow control, until
+ * they have drained. 5 s: under emulation on a loaded host, a subscriber
+ * stopped for the length of a burst took longer than 1 s to read its
+ * socket and output down to a quarter. Meanwhile, a ring that fills
+ * drops in the kernel, and that loss is reported to every subscriber: a
+ * producer faster than kuifd's subscribers for longer than the ring can
+ * take loses events with flow control or without.
  */
 #define SERVER_HOLD_MS		5000
-#define SERVER_HOLD_CHECK_MS	20
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -326,7 +328,8 @@ server_ms_since(const struct timespec *t0)
 static void
 server_hold_check_arm(struct server *srv)
 {
-	struct timeval tv = { 0, SERVER_HOLD_CHECK_MS * 1000 };
+	struct timeval tv = { SERVER_HOLD_MS / 1000,
+	    SERVER_HOLD_MS % 1000 * 1000 };
 
 	if (evtimer_add(srv->ev_hold, &tv) == -1)
 		fatalx("cannot arm the hold timer");
@@ -389,20 +392,14 @@ server_hold_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (server_ms_since(&srv->hold_since) < SERVER_HOLD_MS &&
-	    bus_flow_room(srv->bus)) {
-		server_hold_check_arm(srv);
-		return;
-	}
 	TAILQ_FOREACH(c, &srv->clients, entry) {
 		if (!c->holding)
 			continue;
 		log_info("client %u (uid %u pid %d) held the kernel's "
-		    "channels %llu ms%s: it is too slow for the burst, and "
+		    "channels %llu ms: it is too slow for the burst, and "
 		    "loses what does not fit its output", c->id,
 		    (unsigned)c->uid, (int)c->pid,
-		    (unsigned long long)server_ms_since(&srv->hold_since),
-		    bus_flow_room(srv->bus) ? "" : " and the ring is full");
+		    (unsigned long long)server_ms_since(&srv->hold_since));
 		server_client_unhold(c, true);
 	}
 }

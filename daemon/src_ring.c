@@ -406,7 +406,6 @@ static bool
 src_ring_flow(enum bus_flow_op op, void *arg)
 {
 	struct src_ring *src = arg;
-	uint64_t used;
 
 	if (src->ev_read == NULL)
 		return false;
@@ -419,11 +418,8 @@ src_ring_flow(enum bus_flow_op op, void *arg)
 			fatalx("ring: cannot add read event");
 		event_active(src->ev_read, EV_READ, 0);
 		return true;
-	case BUS_FLOW_ROOM:
-		/* Room: less than three quarters used. */
-		used = __atomic_load_n(&src->ppage->producer,
-		    __ATOMIC_ACQUIRE) - src->cons;
-		return used < (uint64_t)src->data_size / 4 * 3;
+	case BUS_FLOW_ATTACHED:
+		return true;
 	}
 	return false;
 }

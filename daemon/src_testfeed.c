@@ -185,7 +185,7 @@ testfeed_flow(enum bus_flow_op op, void *arg)
 		event_del(tf->ev_read);
 	else if (op == BUS_FLOW_RELEASE && event_add(tf->ev_read, NULL) == -1)
 		fatalx("test feed: cannot add read event");
-	return op == BUS_FLOW_ROOM;
+	return op == BUS_FLOW_ATTACHED;
 }
 
 struct src_testfeed *
