@@ -9,7 +9,7 @@
  *              [--ready FILE]
  *
  * Stops when N bench records were read or dropped, after --idle seconds
- * without a record (default 3), or after --timeout seconds (default 600).
+ * without a record (default 3; before the first, 30 s at least), or after --timeout seconds (default 600).
  * Prints "received R dropped D first_ns F last_ns L"; dropped is the
  * kernel's drop counter (ring full) since the start.
  */
@@ -116,7 +116,11 @@ main(int argc, char **argv)
 		if (o.count && seen + (h->dropped - drop0) >= o.count)
 			break;
 		now = bench_mono();
-		if (now - last > o.idle * 1e9 || now - start > o.timeout * 1e9)
+		/* Before the first record, the driver may still be starting
+		 * (seconds under emulation on a loaded host). */
+		if ((last != start ? now - last > o.idle * 1e9 :
+		    now - start > (o.idle > 30 ? o.idle : 30) * 1e9) ||
+		    now - start > o.timeout * 1e9)
 			break;
 		pfd.fd = fd;
 		pfd.events = POLLIN;

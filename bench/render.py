@@ -143,6 +143,32 @@ def main():
                   f"{int(num(r, f'fan.{k}.steady_lost_max')):,} | "
                   f"{c / 1000:,.1f} | {ratio(c, cpu1):.2f}x |")
     md.append("")
+    if "def.steady_cpu_ns_per_event" in r:
+        md.append("## The installed default configuration\n")
+        md.append("kuifd as installed (conf/kuifd.conf: netlink, ring, "
+                  "signals and inotify on), every event emitted on every "
+                  "channel (netlink, ring, signal, upcall), one subscriber: "
+                  "each kernel event reaches kuifd up to three times. "
+                  "Wakeups: kuifd's voluntary context switches.\n")
+        md.append("| run | events | lost | kuifd CPU per event (µs) | "
+                  "wakeups per event |")
+        md.append("|---|---:|---:|---:|---:|")
+        md.append(f"| steady, {r.get('def.steady_rate', '?')} events/s | "
+                  f"{int(num(r, 'def.steady_sent')):,} | "
+                  f"{int(num(r, 'def.steady_lost')):,} | "
+                  f"{num(r, 'def.steady_cpu_ns_per_event') / 1000:,.1f} | "
+                  f"{num(r, 'def.steady_wakeups_per_event'):.3f} |")
+        md.append(f"| saturated ({fmt_rate(num(r, 'def.saturated_rate'))} "
+                  f"events/s) | {int(num(r, 'def.saturated_sent')):,} | "
+                  f"{int(num(r, 'def.saturated_lost')):,} | "
+                  f"{num(r, 'def.saturated_cpu_ns_per_event') / 1000:,.1f} | "
+                  f"{num(r, 'def.saturated_wakeups_per_event'):.3f} |")
+        md.append("")
+        md.append(f"Idle (no event for 5 s): "
+                  f"{num(r, 'def.idle_wakeups_per_s'):.2f} wakeups and "
+                  f"{num(r, 'def.idle_cpu_us_per_s'):,.0f} µs of CPU per "
+                  f"second.\n")
+
     md.append("## Memory\n")
     md.append(f"kuifd's peak RSS (VmHWM) while {int(num(r, 'mem.events')):,} "
               f"events passed with one subscriber that never read: "
@@ -171,6 +197,18 @@ def main():
                     ratio(p99["ring_kuifd"], p99["ring_raw"]), "<=", 2.0))
     targets.append(("p99 latency, netlink via kuifd <= 2x the direct "
                     "reader's", ratio(p99["nl_kuifd"], p99["nl_raw"]), "<=", 2.0))
+    targets.append(("ring: kuifd saturated throughput >= 25% of the direct "
+                    "reader's", ratio(tp["ring_kuifd"], tp["ring_raw"]),
+                    ">=", 0.25))
+    if "def.steady_cpu_ns_per_event" in r:
+        targets.append(("default configuration: CPU per event at the steady "
+                        "rate <= 5x saturated",
+                        ratio(num(r, "def.steady_cpu_ns_per_event"),
+                              num(r, "def.saturated_cpu_ns_per_event")),
+                        "<=", 5.0))
+        targets.append(("default configuration: wakeups per kernel event at "
+                        "the steady rate <= 1.5 (wakeups)",
+                        num(r, "def.steady_wakeups_per_event"), "<=", 1.5))
     targets.append(("peak RSS with a stalled subscriber <= 32 MiB (MiB)",
                     hwm / 1024, "<=", 32.0))
     md.append("## Targets\n")
@@ -178,7 +216,7 @@ def main():
     md.append("|---|---:|:---:|")
     for name, v, op, lim in targets:
         ok = v >= lim if op == ">=" else v <= lim
-        unit = "" if "MiB" in name else "x"
+        unit = "" if "MiB" in name or "wakeups" in name else "x"
         md.append(f"| {name} | {v:.2f}{unit} | {'yes' if ok else '**no**'} |")
     md.append("")
     md.append("Also: throughput ratio ring "

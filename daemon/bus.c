@@ -19,6 +19,8 @@
 
 #include "kuifd.h"
 
+#define BUS_FLOWS	4
+
 struct bus {
 	struct event		*ev_timer;	/* NULL without a loop */
 	struct reorder		*reorder;
@@ -36,6 +38,16 @@ struct bus {
 	const struct filter	*journal;	/* events also logged */
 	struct persist		*persist;	/* NULL: heap only */
 	char			 line[EVENT_JSON_MAX];	/* the one encoded */
+
+	struct {
+		bus_flow_fn	 fn;
+		void		*arg;
+		bool		 primary;
+	}			 flows[BUS_FLOWS];
+	size_t			 nflows;
+	bool			 held;		/* the sink asked */
+	bool			 catching_up;	/* primaries released */
+	bool			 others_held;	/* secondaries not yet */
 };
 
 static uint64_t
@@ -262,16 +274,23 @@ bus_next_timeout(const struct bus *bus, struct timeval *tv)
 	return true;
 }
 
-/* Wakes up when the head of the window is due (deadlines only move
- * later, so a timer already set is early, never late). */
+/*
+ * Wakes up when the head of the window is due (deadlines only move
+ * later, so a timer already set is early, never late), and not at all
+ * when nothing waits: a copy that waited and was completed by another
+ * channel cancels the timer it armed.
+ */
 static void
 bus_arm(struct bus *bus)
 {
 	struct timeval tv;
 
-	if (bus->ev_timer == NULL || evtimer_pending(bus->ev_timer, NULL))
+	if (bus->ev_timer == NULL)
 		return;
-	if (bus_next_timeout(bus, &tv))
+	/* Held, a gap may be in a kernel buffer: it is not due. */
+	if (bus->held || bus->catching_up || !bus_next_timeout(bus, &tv))
+		evtimer_del(bus->ev_timer);
+	else if (!evtimer_pending(bus->ev_timer, NULL))
 		evtimer_add(bus->ev_timer, &tv);
 }
 
@@ -279,7 +298,98 @@ bus_arm(struct bus *bus)
 void
 bus_timeout(struct bus *bus)
 {
+	if (bus->held || bus->catching_up)
+		return;
 	reorder_drain(bus->reorder, bus_now(bus));
+	bus_arm(bus);
+}
+
+/* A source the sink's hold pauses; primary: it catches up first. */
+void
+bus_flow_add(struct bus *bus, bus_flow_fn fn, void *arg, bool primary)
+{
+	if (bus->nflows == BUS_FLOWS)
+		fatalx("too many flow-controlled sources");
+	bus->flows[bus->nflows].fn = fn;
+	bus->flows[bus->nflows].arg = arg;
+	bus->flows[bus->nflows].primary = primary;
+	bus->nflows++;
+}
+
+static void
+bus_flow_set(struct bus *bus, bool hold, bool primary)
+{
+	size_t i;
+	bool pending = false;
+
+	for (i = 0; i < bus->nflows; i++) {
+		if (bus->flows[i].primary == primary &&
+		    bus->flows[i].fn(hold ? BUS_FLOW_HOLD : BUS_FLOW_RELEASE,
+		    bus->flows[i].arg))
+			pending = true;
+	}
+	if (primary && !hold)
+		bus->catching_up = pending;
+}
+
+/* True if a primary source is there to absorb a burst. */
+bool
+bus_flow_attached(struct bus *bus)
+{
+	size_t i;
+
+	for (i = 0; i < bus->nflows; i++) {
+		if (bus->flows[i].primary &&
+		    bus->flows[i].fn(BUS_FLOW_ATTACHED, bus->flows[i].arg))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The sink's hold: every source stops reading what the kernel queues.
+ * Refused (false) when no primary source is there to absorb the burst.
+ * Released, the primary sources read first, and the others resume when
+ * bus_caught_up() says the primaries have emptied their buffers: until
+ * then the reorder window gives up no gap, which they may still fill.
+ */
+bool
+bus_hold(struct bus *bus, bool hold)
+{
+	if (hold == bus->held)
+		return true;
+	if (hold && !bus_flow_attached(bus))
+		return false;
+	bus->held = hold;
+	if (hold) {
+		bus->catching_up = false;
+		bus->others_held = true;
+		bus_flow_set(bus, true, true);
+		bus_flow_set(bus, true, false);
+		bus_arm(bus);
+		return true;
+	}
+	bus_flow_set(bus, false, true);
+	if (!bus->catching_up)
+		bus_caught_up(bus);
+	return true;
+}
+
+bool
+bus_holding(const struct bus *bus)
+{
+	return bus->held;
+}
+
+/* A primary source read all it had, or went away. */
+void
+bus_caught_up(struct bus *bus)
+{
+	if (bus->held || !bus->others_held)
+		return;
+	bus->catching_up = false;
+	bus->others_held = false;
+	bus_flow_set(bus, false, false);
 	bus_arm(bus);
 }
 

@@ -202,6 +202,24 @@ void		 bus_kernel_attach(struct bus *, const uint64_t *);
 void		 bus_kernel_absent(struct bus *);
 void		 bus_expect(struct bus *, uint64_t);
 void		 bus_timeout(struct bus *);
+/*
+ * Flow control: while a subscriber's output is full, the server holds
+ * the kernel's sources and the kernel's buffers (the ring above all)
+ * absorb the burst. A primary source (the ring) is released first and
+ * says when it has caught up; the others (netlink, signals), whose
+ * copies would race ahead of the ring's, only then.
+ */
+enum bus_flow_op {
+	BUS_FLOW_HOLD,		/* stop reading */
+	BUS_FLOW_RELEASE,	/* read again; true: bus_caught_up() follows */
+	BUS_FLOW_ATTACHED,	/* true: there, its kernel buffer can absorb */
+};
+typedef bool (*bus_flow_fn)(enum bus_flow_op, void *);
+void		 bus_flow_add(struct bus *, bus_flow_fn, void *, bool);
+bool		 bus_hold(struct bus *, bool);
+bool		 bus_holding(const struct bus *);
+bool		 bus_flow_attached(struct bus *);
+void		 bus_caught_up(struct bus *);
 bool		 bus_next_timeout(const struct bus *, struct timeval *);
 uint64_t	 bus_seq(const struct bus *);
 uint64_t	 bus_history_oldest(const struct bus *);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -32,6 +33,21 @@
 #include "kuifd.h"
 
 #define SERVER_PEER_GROUPS_MAX	64
+/*
+ * Flow control: a live subscriber whose output reaches half its
+ * client_buffer holds the kernel's sources until it drains to a quarter,
+ * so that the ring, not this subscriber's loss count, absorbs a burst.
+ * A hold ends after SERVER_HOLD_MS: the subscribers that hold it then
+ * are stalled or slower than the kernel, not merely than a burst, and
+ * lose what does not fit their output, as without flow control, until
+ * they have drained. 5 s: under emulation on a loaded host, a subscriber
+ * stopped for the length of a burst took longer than 1 s to read its
+ * socket and output down to a quarter. Meanwhile, a ring that fills
+ * drops in the kernel, and that loss is reported to every subscriber: a
+ * producer faster than kuifd's subscribers for longer than the ring can
+ * take loses events with flow control or without.
+ */
+#define SERVER_HOLD_MS		5000
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -48,6 +64,11 @@ struct client {
 	bool			 half_closed;	/* the peer shut down writing */
 	bool			 freeing;	/* free is scheduled */
 	bool			 throttled;	/* output full: requests wait */
+	bool			 write_armed;	/* EV_WRITE on: waits for room */
+	bool			 dirty;		/* on the flush list */
+	bool			 holding;	/* holds the sources */
+	bool			 hold_exempt;	/* held too long: may not */
+	TAILQ_ENTRY(client)	 flush_entry;
 	struct filter		 filter;
 	/*
 	 * The next seq this subscriber is due. A live subscriber gets each
@@ -71,6 +92,11 @@ struct server {
 	struct evconnlistener	*listener;
 	struct event		*ev_accept_retry;
 	struct event		*ev_sweep;	/* finds half-closed peers gone */
+	struct event		*ev_flush;	/* writes at the end of a batch */
+	struct client_list	 flush;		/* clients with output to write */
+	struct event		*ev_hold;	/* bounds a hold */
+	size_t			 nholding;	/* clients holding the sources */
+	struct timespec		 hold_since;
 	char			*path;		/* NULL when socket-activated */
 	dev_t			 path_dev;	/* the socket we bound there */
 	ino_t			 path_ino;
@@ -89,6 +115,10 @@ struct server {
 };
 
 static void server_client_close(struct client *);
+static void server_client_dirty(struct client *);
+static void server_sweep_arm(struct server *);
+static void server_client_unhold(struct client *, bool);
+static void server_client_drained(struct client *);
 
 static void
 server_client_free_cb(evutil_socket_t fd, short what, void *arg)
@@ -99,6 +129,8 @@ server_client_free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	TAILQ_REMOVE(&srv->clients, c, entry);
+	if (c->dirty)
+		TAILQ_REMOVE(&srv->flush, c, flush_entry);
 	srv->nclients--;
 	log_info("client %u (uid %u pid %d) disconnected: %llu sent, "
 	    "%llu dropped", c->id, (unsigned)c->uid, (int)c->pid,
@@ -114,6 +146,7 @@ server_client_free_later(struct client *c)
 {
 	if (c->freeing)
 		return;
+	server_client_unhold(c, true);
 	c->freeing = true;
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -130,8 +163,10 @@ server_client_send(struct client *c, char *line)
 		log_warnx("client %u: cannot encode a reply", c->id);
 		return;
 	}
-	if (!c->freeing)
+	if (!c->freeing) {
 		bufferevent_write(c->bev, line, strlen(line));
+		server_client_dirty(c);
+	}
 	free(line);
 }
 
@@ -167,6 +202,92 @@ server_client_queue(struct client *c, const struct bus_record *r)
 		return;
 	}
 	c->sent++;
+	server_client_dirty(c);
+}
+
+/*
+ * Output is written once per batch, not once per record: a client with
+ * something new to write joins the flush list, and the flush event,
+ * made active by the first of them, runs after every callback of the
+ * loop's current pass (the sources whose descriptors were ready with
+ * it). The flush writes directly; only a client whose socket is full
+ * has EV_WRITE enabled (EPOLLOUT and the client_timeout) until it
+ * drains, so a subscriber that keeps up costs one writev per batch and
+ * no epoll_ctl.
+ */
+static void
+server_client_dirty(struct client *c)
+{
+	struct server *srv = c->server;
+
+	if (c->dirty || c->write_armed || c->freeing)
+		return;
+	c->dirty = true;
+	TAILQ_INSERT_TAIL(&srv->flush, c, flush_entry);
+	if (!event_pending(srv->ev_flush, EV_READ | EV_WRITE | EV_TIMEOUT,
+	    NULL))
+		event_active(srv->ev_flush, EV_WRITE, 0);
+}
+
+/* Waits for room in the client's socket, with the write timeout. */
+static void
+server_client_arm_write(struct client *c)
+{
+	if (c->write_armed || c->freeing)
+		return;
+	c->write_armed = true;
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void	server_client_write(struct bufferevent *, void *);
+
+static void
+server_client_flush(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int fd = bufferevent_getfd(c->bev);
+
+	int rc = 0;
+
+	if (c->freeing || c->write_armed)
+		return;
+	if (evbuffer_get_length(out) > 0) {
+		/* A socket bufferevent keeps its output's front frozen but
+		 * while it writes; so does this. */
+		evbuffer_unfreeze(out, 1);
+		rc = evbuffer_write(out, fd);
+		evbuffer_freeze(out, 1);
+	}
+	if (rc == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
+		/* Gone: what bufferevent does with a write error. */
+		server_client_free_later(c);
+		return;
+	}
+	server_client_drained(c);
+	if (evbuffer_get_length(out) > 0 || c->closing || c->replaying ||
+	    c->throttled) {
+		/* Short write, or a drain that must call us back: refill
+		 * from history, resume requests, linger. */
+		server_client_arm_write(c);
+		if (evbuffer_get_length(out) == 0)
+			server_client_write(c->bev, c);
+	}
+}
+
+static void
+server_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&srv->flush)) != NULL) {
+		TAILQ_REMOVE(&srv->flush, c, flush_entry);
+		c->dirty = false;
+		server_client_flush(c);
+	}
 }
 
 /*
@@ -202,6 +323,95 @@ server_client_replay(struct client *c)
 	}
 }
 
+static uint64_t
+server_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void
+server_hold_check_arm(struct server *srv)
+{
+	struct timeval tv = { SERVER_HOLD_MS / 1000,
+	    SERVER_HOLD_MS % 1000 * 1000 };
+
+	if (evtimer_add(srv->ev_hold, &tv) == -1)
+		fatalx("cannot arm the hold timer");
+}
+
+/* The client's output is half full: the kernel's buffers take the rest. */
+static void
+server_client_hold(struct client *c)
+{
+	struct server *srv = c->server;
+
+	if (c->holding || c->hold_exempt)
+		return;
+	if (srv->nholding == 0) {
+		if (!bus_hold(srv->bus, true)) {
+			/* No ring to absorb it: as without flow control. */
+			c->hold_exempt = true;
+			return;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &srv->hold_since);
+		server_hold_check_arm(srv);
+	}
+	c->holding = true;
+	srv->nholding++;
+}
+
+/* exempt: it held too long, and may not again until it has drained. */
+static void
+server_client_unhold(struct client *c, bool exempt)
+{
+	struct server *srv = c->server;
+
+	if (exempt)
+		c->hold_exempt = true;
+	if (!c->holding)
+		return;
+	c->holding = false;
+	if (--srv->nholding == 0) {
+		evtimer_del(srv->ev_hold);
+		bus_hold(srv->bus, false);
+	}
+}
+
+/* The output drained to a quarter: no longer holding, and may again. */
+static void
+server_client_drained(struct client *c)
+{
+	if (server_client_queued(c) > c->server->client_buffer / 4)
+		return;
+	server_client_unhold(c, false);
+	if (!c->replaying)
+		c->hold_exempt = false;
+}
+
+static void
+server_hold_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(c, &srv->clients, entry) {
+		if (!c->holding)
+			continue;
+		log_info("client %u (uid %u pid %d) held the kernel's "
+		    "channels %llu ms: it is too slow for the burst, and "
+		    "loses what does not fit its output", c->id,
+		    (unsigned)c->uid, (int)c->pid,
+		    (unsigned long long)server_ms_since(&srv->hold_since));
+		server_client_unhold(c, true);
+	}
+}
+
 /* The bus's sink: a record was just published. */
 static void
 server_broadcast(const struct bus_record *r, void *arg)
@@ -215,6 +425,7 @@ server_broadcast(const struct bus_record *r, void *arg)
 		if (server_client_queued(c) + r->blob->len >
 		    srv->client_buffer) {
 			/* Too slow for live delivery: catch up from history. */
+			server_client_unhold(c, true);
 			c->replaying = true;
 			c->lag_reason = "slow_consumer";
 			c->cursor = r->seq;
@@ -222,6 +433,8 @@ server_broadcast(const struct bus_record *r, void *arg)
 		}
 		server_client_queue(c, r);
 		c->cursor = r->seq + 1;
+		if (server_client_queued(c) >= srv->client_buffer / 2)
+			server_client_hold(c);
 	}
 }
 
@@ -488,8 +701,15 @@ server_client_write(struct bufferevent *bev, void *arg)
 			server_client_linger(c);
 		return;
 	}
+	server_client_drained(c);
 	server_client_replay(c);
 	server_client_unthrottle(c);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	    !c->replaying && !c->throttled && c->write_armed) {
+		/* Drained: back to writing at the end of each batch. */
+		c->write_armed = false;
+		bufferevent_disable(bev, EV_WRITE);
+	}
 }
 
 static bool
@@ -519,6 +739,7 @@ server_client_event(struct bufferevent *bev, short what, void *arg)
 		if (c->subscribed && !c->closing && !server_client_hung_up(c)) {
 			bufferevent_disable(c->bev, EV_READ);
 			c->half_closed = true;
+			server_sweep_arm(c->server);
 		} else
 			server_client_free_later(c);
 	}
@@ -532,6 +753,8 @@ server_client_close(struct client *c)
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		server_client_linger(c);
+	else
+		server_client_arm_write(c);
 }
 
 /* Whether the peer on fd has gid as its group or a supplementary one. */
@@ -603,7 +826,10 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, KUIFD_MAX_LINE + 1);
 	bufferevent_setwatermark(c->bev, EV_WRITE, srv->client_buffer / 4, 0);
 	bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Written at the end of each batch: EV_WRITE (on by default) only
+	 * while the socket is full. */
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
 
 	server_client_send(c, proto_hello(bus_seq(srv->bus), NULL));
 	if (server_active_clients(srv) > srv->max_clients) {
@@ -621,20 +847,39 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 /*
  * A half-closed subscriber that goes away entirely is noticed at the next
- * write; when nothing is written for a while, this sweep notices it.
+ * write; when nothing is written for a while, this sweep notices it. It
+ * runs every 2 s while there is a half-closed subscriber, and not at all
+ * otherwise.
  */
+static void
+server_sweep_arm(struct server *srv)
+{
+	struct timeval sweep = { 2, 0 };
+
+	if (!evtimer_pending(srv->ev_sweep, NULL) &&
+	    evtimer_add(srv->ev_sweep, &sweep) == -1)
+		fatalx("cannot arm the sweep timer");
+}
+
 static void
 server_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	struct client *c;
+	bool again = false;
 
 	(void)fd;
 	(void)what;
 	TAILQ_FOREACH(c, &srv->clients, entry) {
-		if (c->half_closed && !c->freeing && server_client_hung_up(c))
+		if (!c->half_closed || c->freeing)
+			continue;
+		if (server_client_hung_up(c))
 			server_client_free_later(c);
+		else
+			again = true;
 	}
+	if (again)
+		server_sweep_arm(srv);
 }
 
 static void
@@ -793,7 +1038,6 @@ struct server *
 server_create(struct event_base *base, struct bus *bus,
     const struct config *conf, int listen_fd)
 {
-	struct timeval sweep = { 2, 0 };
 	struct server *srv;
 	struct group *gr;
 	int fd;
@@ -803,6 +1047,7 @@ server_create(struct event_base *base, struct bus *bus,
 	srv->bus = bus;
 	srv->lock_fd = -1;
 	TAILQ_INIT(&srv->clients);
+	TAILQ_INIT(&srv->flush);
 	gr = getgrnam(KUIFD_GROUP);
 	srv->kuif_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	server_reconfigure(srv, conf);
@@ -831,9 +1076,11 @@ server_create(struct event_base *base, struct bus *bus,
 		fatalx("cannot listen for clients");
 	evconnlistener_set_error_cb(srv->listener, server_accept_error);
 	srv->ev_accept_retry = evtimer_new(base, server_accept_retry, srv);
-	srv->ev_sweep = event_new(base, -1, EV_PERSIST, server_sweep, srv);
+	srv->ev_sweep = evtimer_new(base, server_sweep, srv);
+	srv->ev_flush = event_new(base, -1, 0, server_flush, srv);
+	srv->ev_hold = evtimer_new(base, server_hold_check, srv);
 	if (srv->ev_accept_retry == NULL || srv->ev_sweep == NULL ||
-	    event_add(srv->ev_sweep, &sweep) == -1)
+	    srv->ev_flush == NULL || srv->ev_hold == NULL)
 		fatalx("cannot create the server's timers");
 	bus_set_sink(bus, server_broadcast, srv);
 	return srv;
@@ -892,6 +1139,8 @@ server_free(struct server *srv)
 	evconnlistener_free(srv->listener);
 	event_free(srv->ev_accept_retry);
 	event_free(srv->ev_sweep);
+	event_free(srv->ev_flush);
+	event_free(srv->ev_hold);
 	/* Only the socket this kuifd bound: another may have replaced it. */
 	if (srv->path != NULL) {
 		if (stat(srv->path, &st) == 0 && st.st_dev == srv->path_dev &&

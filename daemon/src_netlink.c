@@ -266,6 +266,7 @@ src_netlink_on_msg(struct src_netlink *src, struct nlmsghdr *nlh)
 }
 
 static void	src_netlink_expect_last(struct src_netlink *);
+static bool	src_netlink_flow(enum bus_flow_op, void *);
 
 /*
  * Reads what is queued, a bounded batch of datagrams per wakeup, rather
@@ -386,8 +387,25 @@ src_netlink_create(struct event_base *base, struct bus *bus,
 	    src_netlink_read, src);
 	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
 		fatalx("netlink: cannot add read event");
+	bus_flow_add(bus, src_netlink_flow, src, false);
 
 	return src;
+}
+
+/*
+ * The bus's flow control: held, the socket's receive buffer keeps what
+ * it can, and an overrun is noticed (and accounted) once released.
+ */
+static bool
+src_netlink_flow(enum bus_flow_op op, void *arg)
+{
+	struct src_netlink *src = arg;
+
+	if (op == BUS_FLOW_HOLD)
+		event_del(src->ev_read);
+	else if (op == BUS_FLOW_RELEASE && event_add(src->ev_read, NULL) == -1)
+		fatalx("netlink: cannot add read event");
+	return false;
 }
 
 /*

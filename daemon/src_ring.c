@@ -93,6 +93,8 @@ src_ring_detach(struct src_ring *src)
 	close(src->fd);
 	src->fd = -1;
 	log_lifecycle("source_down", "source ring detached");
+	/* Nothing more to catch up on: the other sources may go on. */
+	bus_caught_up(src->bus);
 }
 
 /*
@@ -345,6 +347,11 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 		    "the producer is not within the ring from our position "
 		    "(another reader moved the consumer)");
 	while (cons < prod && n++ < SRC_RING_BATCH) {
+		/* Held (a subscriber is full): the ring keeps the rest. */
+		if (bus_holding(src->bus)) {
+			event_del(src->ev_read);
+			break;
+		}
 		dup = false;
 		len = src_ring_decode_one(src->data, src->data_size, cons,
 		    prod - cons, &ev, &is_event, src->bus, &dup);
@@ -415,8 +422,38 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	/* More waiting: come back after other work. */
-	if (cons < prod && src->ev_read != NULL)
+	if (cons < prod && src->ev_read != NULL && !bus_holding(src->bus))
 		event_active(src->ev_read, EV_READ, 0);
+	else if (cons == prod)
+		bus_caught_up(src->bus);
+}
+
+/*
+ * The bus's flow control. Held, the ring is not read (nor polled: it is
+ * readable as long as it holds records): the kernel keeps what comes, up
+ * to the ring's size, and counts what does not fit as dropped. Released,
+ * it is read at once, before the other sources resume.
+ */
+static bool
+src_ring_flow(enum bus_flow_op op, void *arg)
+{
+	struct src_ring *src = arg;
+
+	if (src->ev_read == NULL)
+		return false;
+	switch (op) {
+	case BUS_FLOW_HOLD:
+		event_del(src->ev_read);
+		return false;
+	case BUS_FLOW_RELEASE:
+		if (event_add(src->ev_read, NULL) == -1)
+			fatalx("ring: cannot add read event");
+		event_active(src->ev_read, EV_READ, 0);
+		return true;
+	case BUS_FLOW_ATTACHED:
+		return true;
+	}
+	return false;
 }
 
 struct src_ring *
@@ -428,6 +465,7 @@ src_ring_create(struct event_base *base, struct bus *bus, const char *path)
 	src->bus = bus;
 	src->path = path;
 	src->fd = -1;
+	bus_flow_add(bus, src_ring_flow, src, true);
 	return src;
 }
 

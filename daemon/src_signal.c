@@ -103,6 +103,19 @@ src_signal_lost(struct src_signal *src)
 	src->registered = false;
 }
 
+/* The bus's flow control: held, the kernel queues the signals. */
+static bool
+src_signal_flow(enum bus_flow_op op, void *arg)
+{
+	struct src_signal *src = arg;
+
+	if (op == BUS_FLOW_HOLD)
+		event_del(src->ev_read);
+	else if (op == BUS_FLOW_RELEASE && event_add(src->ev_read, NULL) == -1)
+		fatalx("signal: cannot add read event");
+	return false;
+}
+
 struct src_signal *
 src_signal_create(struct event_base *base, struct bus *bus)
 {
@@ -119,6 +132,7 @@ src_signal_create(struct event_base *base, struct bus *bus)
 	    src_signal_read, src);
 	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
 		fatalx("signal: cannot add read event");
+	bus_flow_add(bus, src_signal_flow, src, false);
 	return src;
 }
 

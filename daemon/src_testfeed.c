@@ -172,6 +172,22 @@ testfeed_read(evutil_socket_t fd, short what, void *arg)
 		log_warn("test feed: reply");
 }
 
+/*
+ * The bus's flow control, as the ring's: held, datagrams wait in the
+ * socket (and the sender waits for its reply).
+ */
+static bool
+testfeed_flow(enum bus_flow_op op, void *arg)
+{
+	struct src_testfeed *tf = arg;
+
+	if (op == BUS_FLOW_HOLD)
+		event_del(tf->ev_read);
+	else if (op == BUS_FLOW_RELEASE && event_add(tf->ev_read, NULL) == -1)
+		fatalx("test feed: cannot add read event");
+	return op == BUS_FLOW_ATTACHED;
+}
+
 struct src_testfeed *
 src_testfeed_create(struct event_base *base, struct bus *bus,
     const char *path)
@@ -211,6 +227,7 @@ src_testfeed_create(struct event_base *base, struct bus *bus,
 	    testfeed_read, tf);
 	if (tf->ev_read == NULL || event_add(tf->ev_read, NULL) == -1)
 		fatalx("test feed: cannot add read event");
+	bus_flow_add(bus, testfeed_flow, tf, true);
 	log_warnx("test feed on %s: events written there are published as "
 	    "the kernel's; for tests only", path);
 	return tf;

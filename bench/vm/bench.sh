@@ -21,10 +21,14 @@
 #   BENCH_LOSS_STEPS    steps of that search per path [6]
 #   BENCH_LAT_RATE      events per second of the latency runs [1000]
 #   BENCH_LAT_SECONDS   length of one latency run [10]
-#   BENCH_FANOUT        subscriber counts [1 16 64 256]
+#   BENCH_FANOUT        subscriber counts, commas or spaces [1 16 64 256]
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
 #                       TCG it recorded no samples in our runs
+#   BENCH_PARTS         the parts to run, separated by commas or spaces
+#                       [tp loss lat fan default mem perf]: a subset
+#                       shortens a run while iterating (render.py needs
+#                       all but default and perf)
 set -u
 B=${BENCH_BIN:-$(dirname "$(readlink -f "$0")")}
 O=${BENCH_OUT:-/kuif-results/bench}
@@ -34,8 +38,9 @@ LOSS_S=${BENCH_LOSS_SECONDS:-10}
 LOSS_STEPS=${BENCH_LOSS_STEPS:-6}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
-FANOUT=${BENCH_FANOUT:-1 16 64 256}
+FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
+PARTS=$(echo "${BENCH_PARTS:-tp loss lat fan default mem perf}" | tr , ' ')
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
 CONF=/etc/kuifd/kuifd.conf
@@ -45,6 +50,8 @@ N_TP=$(scaled 200000)
 N_FAN=$(scaled 20000)
 N_FAN_STEADY=$(scaled $((FAN_RATE * 10)))
 N_MEM=$(scaled 1000000)
+
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 mkdir -p "$O"
 rm -f "$O"/results.txt "$O"/lat-*.txt "$O"/done
@@ -60,13 +67,20 @@ restore() {
 	rm -rf "$T"
 }
 trap restore EXIT
-printf '[server]\nmax_clients = 1024\nclient_timeout = 3600\n[journal]\nevents =\n' > "$CONF"
+bench_conf() {
+	printf '[server]\nmax_clients = 1024\nclient_timeout = 3600\n[journal]\nevents =\n' > "$CONF"
+}
+bench_conf
 
 kuifd_on() {
 	systemctl restart kuifd || die "kuifd did not start"
 	KPID=$(systemctl show -P MainPID kuifd)
 }
 kuifd_off() { systemctl stop kuifd; KPID=; }
+
+# kuifd's voluntary context switches: the times it went to sleep, i.e.
+# its wakeups (kuifd is one thread).
+kuifd_wakeups() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$KPID/status"; }
 
 # kuifd's CPU time in ns, as the scheduler measured it (schedstat's
 # sum_exec_runtime). utime + stime are sampled at the tick, and a task that
@@ -90,11 +104,14 @@ wait_ready() {
 	die "reader did not get ready: $(cat "$T"/*.err 2>/dev/null | tail -3)"
 }
 
-channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; esac; }
+# The default path: every channel, as kuif_emit() does (netlink, ring,
+# signal, upcall), each event reaching kuifd up to three times.
+channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; def_*) echo 15 ;; esac; }
 
 # run PATH N DRIVE-ARGS... [-- READER-ARGS...]: one measured run. Sets RECV
 # (events the reader got), LOST (N - RECV), SPAN (s between the reader's
-# first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns).
+# first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns),
+# WAKE (kuifd's wakeups).
 run() {
 	local path=$1 n=$2 rd=() dr=() out rc
 	shift 2
@@ -105,31 +122,33 @@ run() {
 	case $path in
 	ring_raw) "$B/bench-ring" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
 	nl_raw) "$B/bench-nl" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
-	*_kuifd) "$B/bench-sub" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
+	*_kuifd|def_*) "$B/bench-sub" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
 	esac > "$T/reader.out" 2> "$T/reader.err" &
 	local rpid=$!
 	wait_ready "$T/ready"
-	local cpu0=0
-	[ -n "${KPID:-}" ] && cpu0=$(kuifd_cpu_ns)
+	local cpu0=0 wk0=0
+	[ -n "${KPID:-}" ] && { cpu0=$(kuifd_cpu_ns); wk0=$(kuifd_wakeups); }
 	out=$("$B/bench-drive" --count "$n" --size "$SIZE" \
 		--channels "$(channels_of "$path")" "${dr[@]}") ||
 		die "bench-drive failed: $out"
 	wait $rpid
 	rc=$?
 	CPU=0
-	[ -n "${KPID:-}" ] && CPU=$(( $(kuifd_cpu_ns) - cpu0 ))
+	WAKE=0
+	[ -n "${KPID:-}" ] && { CPU=$(( $(kuifd_cpu_ns) - cpu0 ))
+		WAKE=$(( $(kuifd_wakeups) - wk0 )); }
 	[ $rc -eq 0 ] || die "$path reader failed: $(tail -3 "$T/reader.err")"
 	DRIVE=$(echo "$out" | awk '{ print $4 }')
 	out=$(cat "$T/reader.out")
 	case $path in
-	*_kuifd) RECV=$(echo "$out" | awk '{ print $4 }') ;;
+	*_kuifd|def_*) RECV=$(echo "$out" | awk '{ print $4 }') ;;
 	*) RECV=$(echo "$out" | awk '{ print $2 }') ;;
 	esac
 	LOST=$((n - RECV))
 	SPAN=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) {
 		if ($i == "first_ns") f = $(i + 1); if ($i == "last_ns") l = $(i + 1) }
 		printf "%.6f\n", (l - f) / 1e9 }')
-	echo "bench:   $path n=$n drive=${DRIVE}s recv=$RECV lost=$LOST span=${SPAN}s cpu=${CPU}ns ($out)"
+	echo "bench:   $path n=$n drive=${DRIVE}s recv=$RECV lost=$LOST span=${SPAN}s cpu=${CPU}ns wake=$WAKE ($out)"
 }
 
 path_setup() { case $1 in *_raw) kuifd_off ;; *_kuifd) kuifd_on ;; esac; }
@@ -148,7 +167,7 @@ put meta.lat_rate "$LAT_RATE"
 # room, so the kernel drops nothing); netlink as fast as BENCH goes, as
 # there is no way to wait for a netlink reader.
 declare -A TP
-for p in $PATHS; do
+part tp && for p in $PATHS; do
 	path_setup "$p"
 	case $p in
 	ring_*) run "$p" "$N_TP" --follow-ring --batch 256 ;;
@@ -167,7 +186,7 @@ done
 # without losing an event: from 0.9 times its throughput, doubling while
 # nothing is lost, then bisecting. The rate recorded is the one the driver
 # achieved, not the one it was asked for.
-for p in $PATHS; do
+part loss && for p in $PATHS; do
 	path_setup "$p"
 	lo=0
 	hi=0
@@ -198,6 +217,7 @@ done
 
 # Latency at a steady rate well below saturation: kernel timestamp to the
 # reader's receipt, every event.
+if part lat; then
 n_lat=$(awk -v r="$LAT_RATE" -v s="$LAT_S" -v k="$SCALE" 'BEGIN { v = int(r * s * (k < 1 ? k : 1)); print (v < 10 ? 10 : v) }')
 for p in $PATHS; do
 	path_setup "$p"
@@ -205,12 +225,14 @@ for p in $PATHS; do
 	put "lat.$p.samples" "$(wc -l < "$O/lat-$p.txt")"
 	put "lat.$p.lost" "$LOST"
 done
+fi
 
 # Fan-out: kuifd delivering every event of the ring to K subscribers. At
 # the pace kuifd drains the ring: events per second at the slowest
 # subscriber. At a steady FAN_RATE well below that: kuifd's CPU time per
 # event (a saturated kuifd spends its time on subscribers that fell behind
 # and catch up from history, which is not the cost of an event).
+if part fan; then
 kuifd_on
 for k in $FANOUT; do
 	run ring_kuifd "$N_FAN" --follow-ring --batch 256 -- --clients "$k" --idle 5
@@ -224,9 +246,39 @@ for k in $FANOUT; do
 	put "fan.$k.steady_lost_max" "$LOST"
 	put "fan.$k.cpu_ns_per_event" $((CPU / N_FAN_STEADY))
 done
+fi
+
+# The installed default configuration (conf/kuifd.conf: netlink, ring,
+# signal and inotify on) with every channel on, one subscriber: kuifd's
+# wakeups (voluntary context switches) and CPU time per kernel event at a
+# steady FAN_RATE, at saturation (the driver following the ring), and
+# while idle (wakeups no event caused).
+if part default; then
+	cp "$CONF.bench-orig" "$CONF"
+	kuifd_on
+	w0=$(kuifd_wakeups)
+	c0=$(kuifd_cpu_ns)
+	sleep 5
+	put def.idle_wakeups_per_s "$(awk -v w="$(( $(kuifd_wakeups) - w0 ))" 'BEGIN { printf "%.2f\n", w / 5 }')"
+	put def.idle_cpu_us_per_s $(( ($(kuifd_cpu_ns) - c0) / 5000 ))
+	run def_kuifd "$N_FAN_STEADY" --rate "$FAN_RATE" -- --idle 30
+	put def.steady_rate "$FAN_RATE"
+	put def.steady_sent "$N_FAN_STEADY"
+	put def.steady_lost "$LOST"
+	put def.steady_cpu_ns_per_event $((CPU / N_FAN_STEADY))
+	put def.steady_wakeups_per_event "$(awk -v w="$WAKE" -v n="$N_FAN_STEADY" 'BEGIN { printf "%.3f\n", w / n }')"
+	run def_kuifd "$N_FAN" --follow-ring --batch 256 -- --idle 5
+	put def.saturated_sent "$N_FAN"
+	put def.saturated_lost "$LOST"
+	put def.saturated_rate "$(rate_of "$RECV" "$SPAN")"
+	put def.saturated_cpu_ns_per_event $((CPU / N_FAN))
+	put def.saturated_wakeups_per_event "$(awk -v w="$WAKE" -v n="$N_FAN" 'BEGIN { printf "%.3f\n", w / n }')"
+	bench_conf
+fi
 
 # Memory: kuifd's peak RSS while N_MEM events pass with one subscriber
 # that never reads (and one that does, which tells when they have passed).
+if part mem; then
 kuifd_on
 rm -f "$T/stall.ready"
 "$B/bench-sub" --stall --count 1 --timeout 3600 --ready "$T/stall.ready" \
@@ -242,10 +294,11 @@ put mem.rss_kib "$(awk '/^VmRSS/ { print $2 }' "/proc/$KPID/status")"
 put mem.stalled_connected "$(kill -0 $spid 2>/dev/null && echo yes || echo no)"
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
+fi
 
 # Where kuifd's time goes (not part of the figures above): perf samples
 # of kuifd while the ring drains into 1 and into 64 subscribers.
-if [ "${BENCH_PERF:-0}" = 1 ] && perf version >/dev/null 2>&1; then
+if part perf && [ "${BENCH_PERF:-0}" = 1 ] && perf version >/dev/null 2>&1; then
 	kuifd_on
 	for k in 1 64; do
 		perf record -q -e cpu-clock -g -p "$KPID" -o "$T/perf.data" \

@@ -962,8 +962,8 @@ class Feed:
         return self.send(b"s", struct.pack("=I", kseq & 0xffffffff))
 
 
-def feed_kuifd(conf=""):
-    k = Kuifd(conf, args=["--test-feed", os.path.join(
+def feed_kuifd(conf="", binary=None):
+    k = Kuifd(conf, binary=binary, args=["--test-feed", os.path.join(
         tempfile.mkdtemp(prefix="kuifd-feed-"), "feed.sock")])
     k.feed = k.proc.args[-1]
     return k, Feed(k)
@@ -1073,6 +1073,191 @@ def test_feed_malformed_input_is_refused_by_the_decoders():
     assert not os.path.exists(plain.feed)
     assert "test feed" not in plain.logtext()
     plain.stop()
+
+
+def wakeups(k):
+    """kuifd's voluntary context switches: the times it slept."""
+    with open(f"/proc/{k.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches")
+
+
+class Strace:
+    """strace -f on kuifd (the plain build: LeakSanitizer does not work
+    under ptrace), counting the system calls named."""
+
+    def __init__(self, k, calls):
+        self.out = os.path.join(k.dir, "strace.txt")
+        self.p = subprocess.Popen(
+            ["strace", "-f", "-qq", "-e", "trace=" + ",".join(calls),
+             "-o", self.out, "-p", str(k.proc.pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        RUNNING.append(self.p)
+        deadline = time.time() + 10
+        while not os.path.exists(self.out) or os.path.getsize(self.out) == 0:
+            # Attached once kuifd is seen in a system call: wake it.
+            c = Client(k)
+            c.request({"op": "ping"})
+            c.close()
+            time.sleep(0.2)
+            assert time.time() < deadline, "strace did not attach"
+        time.sleep(0.2)
+        self.skip = self.lines()
+
+    def lines(self):
+        with open(self.out) as f:
+            return len(f.readlines())
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait(10)
+        with open(self.out) as f:
+            return f.readlines()[self.skip:]
+
+
+@test
+def test_feed_batches_are_written_once_without_epoll_changes():
+    # Each datagram of the feed is one batch (one callback): its records
+    # reach a subscriber that keeps up in one write, with no EPOLLOUT
+    # armed and disarmed around it.
+    k, feed = feed_kuifd(binary=PLAIN)
+    a = subscribe(k)
+    st = Strace(k, ["epoll_ctl", "writev", "write"])
+    n = 0
+    for b in range(20):
+        assert feed.ring(*[ring_record(n + i + 1) for i in range(10)]) == \
+            "ok 10"
+        for i in range(10):
+            assert a.recv()["kseq"] == n + i + 1
+        n += 10
+    calls = st.stop()
+    ctl = [c for c in calls if "epoll_ctl(" in c]
+    writes = [c for c in calls if "writev(" in c or "write(" in c and
+              "write(2," not in c]
+    assert ctl == [], f"{len(ctl)} epoll_ctl for 20 batches: {ctl[:4]}"
+    assert len(writes) <= 20, f"{len(writes)} writes for 20 batches"
+    assert len(writes) >= 20, f"only {len(writes)} writes: {writes[:4]}"
+    k.stop()
+
+
+@test
+def test_no_wakeup_that_no_event_caused():
+    # A signal's copy waits for a complete one, which comes: the reorder
+    # timer it armed is cancelled. No sweep runs without a half-closed
+    # subscriber. Idle, kuifd sleeps until something comes.
+    k, feed = feed_kuifd("[events]\nreorder_ms = 500\n")
+    a = subscribe(k)
+    assert feed.signal(1) == "ok 1"
+    assert feed.netlink(1) == "ok 1"
+    assert a.recv()["kseq"] == 1
+    time.sleep(0.1)
+    w = wakeups(k)
+    time.sleep(2.5)
+    assert wakeups(k) == w, f"{wakeups(k) - w} wakeups in 2.5 s idle"
+    # A half-closed subscriber that goes away is still noticed.
+    b = subscribe(k)
+    b.s.shutdown(socket.SHUT_WR)
+    time.sleep(0.3)
+    b.close()
+    deadline = time.time() + 5
+    while not re.search(r"client 2 \(uid \d+ pid -?\d+\) disconnected",
+                        k.logtext()):
+        assert time.time() < deadline, "half-closed client never freed"
+        time.sleep(0.1)
+    a.close()
+    k.stop()
+
+
+def feed_burst(k, n, per=20):
+    """Feeds kseqs 1..n as ring records, per in a datagram, from a
+    thread: a held kuifd leaves them in its socket, the sender waits."""
+    import threading
+    res = {}
+
+    def run():
+        feed = Feed(k)
+        feed.s.settimeout(60)
+        try:
+            for i in range(1, n + 1, per):
+                r = feed.ring(*[ring_record(j) for j in
+                                range(i, min(i + per, n + 1))])
+                assert r.startswith("ok "), r
+            res["ok"] = True
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            res["error"] = repr(e)
+    t = threading.Thread(target=run)
+    t.start()
+    return t, res
+
+
+def read_events(c, n, timeout=60):
+    """Reads until n events or a loss; returns (kseqs, lost records)."""
+    kseqs, lost = [], []
+    deadline = time.time() + timeout
+    while len(kseqs) + sum(x["count"] for x in lost) < n:
+        assert time.time() < deadline, f"{len(kseqs)} events, {lost}"
+        r = c.recv(timeout=max(1, deadline - time.time()))
+        if r["type"] == "event":
+            kseqs.append(r["kseq"])
+        elif r["type"] == "lost":
+            lost.append(r)
+    return kseqs, lost
+
+
+@test
+def test_slow_subscriber_holds_the_source_and_loses_nothing():
+    # client_buffer 64 KiB and a history of 16: without flow control, a
+    # subscriber that reads nothing for a while falls out of the history
+    # and is told it lost thousands. With it, kuifd stops reading the
+    # source (here the test feed, as the ring) while the subscriber's
+    # output is half full, and the source's buffer absorbs the burst.
+    k = Kuifd("[server]\nclient_buffer = 65536\n[events]\nhistory = 16\n",
+              args=["--test-feed", os.path.join(
+                  tempfile.mkdtemp(prefix="kuifd-feed-"), "feed.sock")])
+    k.feed = k.proc.args[-1]
+    a = subscribe(k)
+    n = 5000
+    t, res = feed_burst(k, n)
+    time.sleep(0.5)         # reads nothing: the burst overflows its output
+    kseqs, lost = read_events(a, n)
+    t.join(60)
+    assert res.get("ok"), res
+    assert lost == [], f"lost {lost[:3]} after {len(kseqs)} events"
+    assert kseqs == list(range(1, n + 1)), "events out of order or missing"
+    st = a.request({"op": "stats"})
+    assert st["bus"]["lost"] == 0 and st["client"]["dropped"] == 0, st
+    k.stop()
+
+
+@test
+def test_stalled_subscriber_holds_the_source_no_longer_than_the_bound():
+    # One subscriber never reads: it holds the source for at most a
+    # second, then loses what does not fit its output, as before; the
+    # other gets every event.
+    k = Kuifd("[server]\nclient_buffer = 65536\n[events]\nhistory = 16\n",
+              args=["--test-feed", os.path.join(
+                  tempfile.mkdtemp(prefix="kuifd-feed-"), "feed.sock")])
+    k.feed = k.proc.args[-1]
+    stalled = subscribe(k)
+    a = subscribe(k)
+    n = 5000
+    t0 = time.time()
+    t, res = feed_burst(k, n)
+    kseqs, lost = read_events(a, n)
+    took = time.time() - t0
+    t.join(60)
+    assert res.get("ok"), res
+    assert lost == [] and kseqs == list(range(1, n + 1)), (len(kseqs), lost)
+    assert took < 20, f"the burst took {took:.1f} s"
+    # The stalled one is not read; the bus itself lost nothing.
+    c = Client(k)
+    s = c.request({"op": "stats"})
+    assert s["bus"]["lost"] == 0, s
+    c.close()
+    stalled.close()
+    k.stop()
 
 
 # kuifctl and libkuif with the sanitizers: a report fails the test.

@@ -298,6 +298,36 @@ t_ring_burst_losses_all_reported() {
 	return $rc
 }
 
+# A subscriber stopped during a burst that its output, its socket and
+# kuifd's history (16 records) cannot hold, but the ring can: kuifd stops
+# reading the ring while the subscriber's output is half full, and
+# resumes as it drains, so it loses nothing; without flow control it was
+# told it lost hundreds (slow_consumer).
+t_ring_absorbs_slow_subscriber_burst() {
+	local n=1800 rc=0 d0 d1 ev lost
+	kuifd_config '[server]\nclient_buffer = 65536\n[events]\nhistory = 16\n[sources]\nring = yes\nsignal = no\ninotify = no\n' ||
+		return 1
+	monitor_start slow --event bench || { kuifd_config_default; return 1; }
+	"$HERE/nl-cmd" bench 1 64 2 > /dev/null
+	wait_for "grep -q bench $T/slow.out" 100 || { echo "the first event did not come"; rc=1; }
+	d0=$(ring_stat dropped)
+	kill -STOP "$MON_PID"
+	"$HERE/nl-cmd" bench $n 64 2 > /dev/null || { echo "bench failed"; rc=1; }
+	kill -CONT "$MON_PID"
+	d1=$(ring_stat dropped)
+	wait_for "[ \$(grep -c '\"event\":\"bench\"' $T/slow.out) -ge $((n + 1)) ] || grep -q '\"lost\"' $T/slow.out" 300
+	sleep 1
+	kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null
+	read -r ev lost < <(ring_sub_counts "$T/slow.out")
+	echo "slow subscriber burst: $ev events + $lost lost of $((n + 1)); the kernel dropped $((d1 - d0))" |
+		tee -a "$R/ring-figures.txt"
+	[ $((d1 - d0)) -eq 0 ] || { echo "the ring overflowed: the test is too big"; rc=1; }
+	[ "$lost" -eq 0 ] || { echo "$lost lost"; rc=1; }
+	[ "$ev" -eq $((n + 1)) ] || { echo "$ev events of $((n + 1))"; rc=1; }
+	kuifd_config_default
+	return $rc
+}
+
 # Another member of group kuif maps the consumer page and writes garbage
 # positions into it while events flow through the ring: the kernel counts
 # and resets them, kuifd keeps running, and every event reaches the
@@ -345,4 +375,5 @@ check ioctl_set_get_and_errors t_ioctl_set_get_and_errors
 check rmmod_busy_while_ring_mapped t_rmmod_busy_while_ring_mapped
 check kuifd_reads_the_ring t_kuifd_reads_the_ring
 check ring_burst_losses_all_reported t_ring_burst_losses_all_reported
+check ring_absorbs_slow_subscriber_burst t_ring_absorbs_slow_subscriber_burst
 check kuifd_survives_consumer_scribbler t_kuifd_survives_consumer_scribbler
