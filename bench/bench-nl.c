@@ -69,6 +69,7 @@ main(int argc, char **argv)
 	int64_t start, now;
 	struct nl_sock *sk;
 	int i, grp, err, size = RCVBUF;
+	long long cpu0;
 
 	for (i = 1; i < argc; i++) {
 		if (bench_reader_opt(argc, argv, &i, &o))
@@ -100,6 +101,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-nl: cannot join the events group\n");
 		return 2;
 	}
+	cpu0 = bench_cpu_ns();
 	bench_ready(o.ready);
 
 	start = st.last_mono = bench_mono();
@@ -125,8 +127,9 @@ main(int argc, char **argv)
 		    now - start > o.timeout * 1e9)
 			break;
 	}
-	printf("received %llu overruns %llu first_ns %lld last_ns %lld\n",
+	printf("received %llu overruns %llu first_ns %lld last_ns %lld cpu_ns %lld\n",
 	    (unsigned long long)st.seen, (unsigned long long)overruns,
-	    (long long)st.first_ns, (long long)st.last_ns);
+	    (long long)st.first_ns, (long long)st.last_ns,
+	    bench_cpu_ns() - cpu0);
 	return bench_lat_write(&st.lat, st.lat_path) ? 2 : 0;
 }

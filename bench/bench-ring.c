@@ -43,6 +43,7 @@ main(int argc, char **argv)
 	const uint8_t *data;
 	uint32_t off;
 	int i, fd;
+	long long cpu0;
 
 	for (i = 1; i < argc; i++) {
 		if (bench_reader_opt(argc, argv, &i, &o))
@@ -72,6 +73,7 @@ main(int argc, char **argv)
 	cons = __atomic_load_n(&h->producer, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&c->consumer, cons, __ATOMIC_RELEASE);
 	drop0 = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
+	cpu0 = bench_cpu_ns();
 	bench_ready(o.ready);
 
 	start = last = bench_mono();
@@ -129,9 +131,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	printf("received %llu dropped %llu first_ns %lld last_ns %lld\n",
+	printf("received %llu dropped %llu first_ns %lld last_ns %lld cpu_ns %lld\n",
 	    (unsigned long long)seen,
 	    (unsigned long long)(h->dropped - drop0), (long long)first_ns,
-	    (long long)last_ns);
+	    (long long)last_ns, bench_cpu_ns() - cpu0);
 	return bench_lat_write(&lat, o.lat_path) ? 2 : 0;
 }

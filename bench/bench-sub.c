@@ -8,12 +8,14 @@
  *
  *   bench-sub [--socket PATH] [--clients K] --count N [--timeout S]
  *             [--idle S] [--lat FILE] [--ready FILE] [--stall]
+ *             [--linger S]
  *
  * Stops when every client has N events or losses, after --idle seconds
  * without a byte (default 3; before the first byte, 30 s at least), or
  * after --timeout seconds (default 600).
  * Prints "clients K events_min E events_total T lost L first_ns F
  * last_ns L". --stall subscribes and then never reads, until killed.
+ * --linger S stays connected S seconds after printing (until killed).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -176,7 +178,7 @@ main(int argc, char **argv)
 	const char *path = "/run/kuifd/kuifd.sock";
 	const char *sub = "{\"op\":\"subscribe\",\"filter\":"
 	    "{\"event\":[\"bench\"]}}\n";
-	int clients = 1, stall = 0, ep, i, n, left;
+	int clients = 1, stall = 0, linger = 0, ep, i, n, left;
 	uint64_t total = 0, min = UINT64_MAX, lost = 0;
 	int64_t first_ns = 0, last_ns = 0, start, last, now;
 	struct epoll_event evs[64], e;
@@ -191,10 +193,13 @@ main(int argc, char **argv)
 			continue;
 		else if (strcmp(argv[i], "--stall") == 0)
 			stall = 1;
+		else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc)
+			linger = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: bench-sub [--socket PATH] "
 			    "[--clients K] --count N [--timeout S] [--idle S] "
-			    "[--lat FILE] [--ready FILE] [--stall]\n");
+			    "[--lat FILE] [--ready FILE] [--stall] "
+			    "[--linger S]\n");
 			return 2;
 		}
 	}
@@ -277,5 +282,11 @@ main(int argc, char **argv)
 	    "first_ns %lld last_ns %lld\n", clients, (unsigned long long)min,
 	    (unsigned long long)total, (unsigned long long)lost,
 	    (long long)first_ns, (long long)last_ns);
+	if (linger > 0) {
+		/* Connected, so that what is measured until then does not
+		 * include kuifd closing K clients. */
+		fflush(stdout);
+		sleep((unsigned)linger);
+	}
 	return bench_lat_write(&lat, o.lat_path) ? 2 : 0;
 }

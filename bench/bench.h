@@ -105,6 +105,22 @@ bench_reader_opt(int argc, char **argv, int *i, struct bench_opts *o)
 	return 1;
 }
 
+/* This process's CPU time in ns as the scheduler measured it (schedstat's
+ * sum_exec_runtime: not sampled at the tick), or -1. */
+static inline long long
+bench_cpu_ns(void)
+{
+	FILE *f = fopen("/proc/self/schedstat", "r");
+	long long ns = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%lld", &ns) != 1)
+		ns = -1;
+	fclose(f);
+	return ns;
+}
+
 static inline void
 bench_ready(const char *path)
 {

@@ -78,3 +78,46 @@ filter_move(struct filter *dst, struct filter *src)
 	*dst = *src;
 	memset(src, 0, sizeof(*src));
 }
+
+bool
+filter_empty(const struct filter *f)
+{
+	return f->nsources == 0 && f->nevents == 0;
+}
+
+static bool
+filter_same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* The same patterns in the same order: the same filter. */
+bool
+filter_equal(const struct filter *a, const struct filter *b)
+{
+	return filter_same_list(a->sources, a->nsources, b->sources,
+	    b->nsources) &&
+	    filter_same_list(a->events, a->nevents, b->events, b->nevents);
+}
+
+void
+filter_copy(struct filter *dst, const struct filter *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	for (i = 0; i < src->nsources; i++)
+		dst->sources[i] = xstrdup(src->sources[i]);
+	dst->nsources = src->nsources;
+	for (i = 0; i < src->nevents; i++)
+		dst->events[i] = xstrdup(src->events[i]);
+	dst->nevents = src->nevents;
+}

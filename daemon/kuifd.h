@@ -85,6 +85,38 @@ struct filter {
 bool	filter_match(const struct filter *, const char *, const char *);
 void	filter_clear(struct filter *);
 void	filter_move(struct filter *, struct filter *);
+bool	filter_empty(const struct filter *);
+bool	filter_equal(const struct filter *, const struct filter *);
+void	filter_copy(struct filter *, const struct filter *);
+
+/* batch.c: the records of one pass, shared by the subscribers. */
+#define BATCH_RECORDS		256
+#define BATCH_BYTES		(64 * 1024)
+
+struct batch;
+struct batch_filter;
+struct evbuffer;
+struct bus_record;
+struct batch_run {
+	uint16_t	 from;		/* records [from, to) of the batch */
+	uint16_t	 to;
+};
+
+struct batch	*batch_create(void);
+void		 batch_free(struct batch *);
+size_t		 batch_count(const struct batch *);
+uint64_t	 batch_first(const struct batch *);
+bool		 batch_full(const struct batch *, size_t);
+void		 batch_add(struct batch *, const struct bus_record *);
+void		 batch_reset(struct batch *);
+size_t		 batch_bytes(const struct batch *, size_t, size_t);
+int		 batch_add_to(struct batch *, struct evbuffer *, size_t,
+		    size_t);
+struct batch_filter *batch_filter_get(struct batch *, const struct filter *);
+void		 batch_filter_put(struct batch *, struct batch_filter *);
+size_t		 batch_runs(struct batch *, struct batch_filter *,
+		    const struct batch_run **);
+
 
 /* proto.c: requests in, records out. */
 enum request_op {

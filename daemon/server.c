@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The client socket: accept, read request lines, answer, and queue the
- * bus's records to subscribers. Each record is serialized once by the bus
- * and its bytes copied into the output of every subscriber it is for. A
+ * bus's records to subscribers. Each record is serialized once by the bus;
+ * the records of one batch (a pass of the event loop) are gathered in one
+ * buffer, and each subscriber gets the part it is due in one copy. A
  * client's output is bounded by client_buffer: a subscriber that falls
  * behind catches up from the history or is told how many records it lost,
  * and a client whose replies go unread has its requests left unread.
@@ -49,6 +50,17 @@
  */
 #define SERVER_HOLD_MS		5000
 
+/*
+ * Records reach live subscribers a batch at a time (batch.c), at the end
+ * of the loop's pass: a record into each client's output cost about 520
+ * instructions a subscriber (libevent's evbuffer_add, the filter, the
+ * bound checks); a batch costs about that once a subscriber, whatever its
+ * length. It is delivered early when full (BATCH_RECORDS records or
+ * BATCH_BYTES bytes), so that the flow control above still stops a
+ * source that drains thousands of records in one callback, and to a
+ * client before any reply to it, so that a reply follows every record
+ * published before it.
+ */
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	struct server		*server;
@@ -70,6 +82,8 @@ struct client {
 	bool			 hold_exempt;	/* held too long: may not */
 	TAILQ_ENTRY(client)	 flush_entry;
 	struct filter		 filter;
+	struct batch_filter	*shared;	/* the filter, matched a batch
+						 * at a time; NULL: all */
 	/*
 	 * The next seq this subscriber is due. A live subscriber gets each
 	 * record as it is published; one that asked for old records, or
@@ -94,6 +108,8 @@ struct server {
 	struct event		*ev_sweep;	/* finds half-closed peers gone */
 	struct event		*ev_flush;	/* writes at the end of a batch */
 	struct client_list	 flush;		/* clients with output to write */
+	bool			 flushing;	/* in server_flush */
+	struct batch		*batch;
 	struct event		*ev_hold;	/* bounds a hold */
 	size_t			 nholding;	/* clients holding the sources */
 	struct timespec		 hold_since;
@@ -119,6 +135,25 @@ static void server_client_dirty(struct client *);
 static void server_sweep_arm(struct server *);
 static void server_client_unhold(struct client *, bool);
 static void server_client_drained(struct client *);
+static void server_client_hold(struct client *);
+static void server_client_deliver(struct client *);
+static void server_batch_deliver(struct server *);
+
+/* Takes f's patterns (NULL: none), and the batch's shared copy of them. */
+static void
+server_client_filter(struct client *c, struct filter *f)
+{
+	struct batch *b = c->server->batch;
+
+	batch_filter_put(b, c->shared);
+	c->shared = NULL;
+	if (f == NULL) {
+		filter_clear(&c->filter);
+		return;
+	}
+	filter_move(&c->filter, f);
+	c->shared = batch_filter_get(b, &c->filter);
+}
 
 static void
 server_client_free_cb(evutil_socket_t fd, short what, void *arg)
@@ -136,7 +171,7 @@ server_client_free_cb(evutil_socket_t fd, short what, void *arg)
 	    "%llu dropped", c->id, (unsigned)c->uid, (int)c->pid,
 	    (unsigned long long)c->sent, (unsigned long long)c->dropped);
 	bufferevent_free(c->bev);
-	filter_clear(&c->filter);
+	server_client_filter(c, NULL);
 	free(c);
 }
 
@@ -164,6 +199,7 @@ server_client_send(struct client *c, char *line)
 		return;
 	}
 	if (!c->freeing) {
+		server_client_deliver(c);
 		bufferevent_write(c->bev, line, strlen(line));
 		server_client_dirty(c);
 	}
@@ -205,6 +241,15 @@ server_client_queue(struct client *c, const struct bus_record *r)
 	server_client_dirty(c);
 }
 
+/* The flush runs after every callback of the loop's current pass. */
+static void
+server_flush_activate(struct server *srv)
+{
+	if (!srv->flushing && !event_pending(srv->ev_flush,
+	    EV_READ | EV_WRITE | EV_TIMEOUT, NULL))
+		event_active(srv->ev_flush, EV_WRITE, 0);
+}
+
 /*
  * Output is written once per batch, not once per record: a client with
  * something new to write joins the flush list, and the flush event,
@@ -224,9 +269,7 @@ server_client_dirty(struct client *c)
 		return;
 	c->dirty = true;
 	TAILQ_INSERT_TAIL(&srv->flush, c, flush_entry);
-	if (!event_pending(srv->ev_flush, EV_READ | EV_WRITE | EV_TIMEOUT,
-	    NULL))
-		event_active(srv->ev_flush, EV_WRITE, 0);
+	server_flush_activate(srv);
 }
 
 /* Waits for room in the client's socket, with the write timeout. */
@@ -283,11 +326,16 @@ server_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while ((c = TAILQ_FIRST(&srv->flush)) != NULL) {
-		TAILQ_REMOVE(&srv->flush, c, flush_entry);
-		c->dirty = false;
-		server_client_flush(c);
-	}
+	srv->flushing = true;
+	do {
+		server_batch_deliver(srv);
+		while ((c = TAILQ_FIRST(&srv->flush)) != NULL) {
+			TAILQ_REMOVE(&srv->flush, c, flush_entry);
+			c->dirty = false;
+			server_client_flush(c);
+		}
+	} while (batch_count(srv->batch) > 0);
+	srv->flushing = false;
 }
 
 /*
@@ -412,30 +460,104 @@ server_hold_check(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The bus's sink: a record was just published. */
+/*
+ * Appends records [from, to) of the batch to a live subscriber's output.
+ * What would take it past client_buffer is left for the history: it is
+ * too slow for live delivery, and catches up from the first record that
+ * did not fit. false then.
+ */
+static bool
+server_client_add_run(struct client *c, size_t from, size_t to,
+    size_t *queued)
+{
+	struct server *srv = c->server;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t fit = to, len = batch_bytes(srv->batch, from, to);
+
+	if (*queued + len > srv->client_buffer) {
+		for (fit = from; fit < to; fit++) {
+			len = batch_bytes(srv->batch, fit, fit + 1);
+			if (*queued + len > srv->client_buffer)
+				break;
+			*queued += len;
+		}
+		len = batch_bytes(srv->batch, from, fit);
+	} else
+		*queued += len;
+	if (fit > from) {
+		if (batch_add_to(srv->batch, out, from, fit) == -1)
+			c->dropped += fit - from;
+		else
+			c->sent += fit - from;
+		server_client_dirty(c);
+	}
+	if (fit == to)
+		return true;
+	server_client_unhold(c, true);
+	c->replaying = true;
+	c->lag_reason = "slow_consumer";
+	c->cursor = batch_first(srv->batch) + fit;
+	server_client_dirty(c);
+	return false;
+}
+
+/*
+ * Gives a live subscriber the records of the batch due to it: from its
+ * cursor on, the runs its filter takes.
+ */
+static void
+server_client_deliver(struct client *c)
+{
+	struct server *srv = c->server;
+	const struct batch_run *runs;
+	size_t n = batch_count(srv->batch), nruns, i, from, start, queued;
+	uint64_t first = batch_first(srv->batch);
+
+	if (n == 0 || !c->subscribed || c->closing || c->replaying ||
+	    c->cursor >= first + n)
+		return;
+	/* A live subscriber had every record before the batch. */
+	if (c->cursor < first)
+		fatalx("client %u: cursor %llu before the batch's %llu", c->id,
+		    (unsigned long long)c->cursor, (unsigned long long)first);
+	start = (size_t)(c->cursor - first);
+	queued = server_client_queued(c);
+	nruns = batch_runs(srv->batch, c->shared, &runs);
+	for (i = 0; i < nruns; i++) {
+		if (runs[i].to <= start)
+			continue;
+		from = runs[i].from > start ? runs[i].from : start;
+		if (!server_client_add_run(c, from, runs[i].to, &queued))
+			return;
+	}
+	c->cursor = first + n;
+	if (queued >= srv->client_buffer / 2)
+		server_client_hold(c);
+}
+
+static void
+server_batch_deliver(struct server *srv)
+{
+	struct client *c;
+
+	if (batch_count(srv->batch) == 0)
+		return;
+	TAILQ_FOREACH(c, &srv->clients, entry)
+		server_client_deliver(c);
+	batch_reset(srv->batch);
+}
+
+/* The bus's sink: a record was just published. It joins the batch. */
 static void
 server_broadcast(const struct bus_record *r, void *arg)
 {
 	struct server *srv = arg;
-	struct client *c;
 
-	TAILQ_FOREACH(c, &srv->clients, entry) {
-		if (!c->subscribed || c->closing || c->replaying)
-			continue;
-		if (server_client_queued(c) + r->blob->len >
-		    srv->client_buffer) {
-			/* Too slow for live delivery: catch up from history. */
-			server_client_unhold(c, true);
-			c->replaying = true;
-			c->lag_reason = "slow_consumer";
-			c->cursor = r->seq;
-			continue;
-		}
-		server_client_queue(c, r);
-		c->cursor = r->seq + 1;
-		if (server_client_queued(c) >= srv->client_buffer / 2)
-			server_client_hold(c);
-	}
+	if (batch_full(srv->batch, r->blob->len))
+		server_batch_deliver(srv);
+	if (batch_count(srv->batch) == 0)
+		server_flush_activate(srv);
+	batch_add(srv->batch, r);
 }
 
 static void
@@ -443,7 +565,7 @@ server_client_subscribe(struct client *c, struct request *req)
 {
 	struct bus *bus = c->server->bus;
 
-	filter_move(&c->filter, &req->filter);
+	server_client_filter(c, &req->filter);
 	c->subscribed = true;
 	server_client_send(c, proto_subscribed(bus_seq(bus), NULL));
 	if (req->has_since && req->since > bus_seq(bus)) {
@@ -561,6 +683,8 @@ server_client_request(struct client *c, const char *line, size_t n)
 	struct request req;
 	char err[256];
 
+	/* What was published before the request comes before its effect. */
+	server_client_deliver(c);
 	if (request_parse(line, n, &req, err, sizeof(err)) == -1) {
 		server_client_error(c, "bad_request", err);
 		request_free(&req);
@@ -573,7 +697,7 @@ server_client_request(struct client *c, const char *line, size_t n)
 	case REQ_UNSUBSCRIBE:
 		c->subscribed = false;
 		c->replaying = false;
-		filter_clear(&c->filter);
+		server_client_filter(c, NULL);
 		break;
 	case REQ_STATS:
 		server_client_stats(c);
@@ -1082,6 +1206,7 @@ server_create(struct event_base *base, struct bus *bus,
 	if (srv->ev_accept_retry == NULL || srv->ev_sweep == NULL ||
 	    srv->ev_flush == NULL || srv->ev_hold == NULL)
 		fatalx("cannot create the server's timers");
+	srv->batch = batch_create();
 	bus_set_sink(bus, server_broadcast, srv);
 	return srv;
 }
@@ -1133,7 +1258,7 @@ server_free(struct server *srv)
 	while ((c = TAILQ_FIRST(&srv->clients)) != NULL) {
 		TAILQ_REMOVE(&srv->clients, c, entry);
 		bufferevent_free(c->bev);
-		filter_clear(&c->filter);
+		server_client_filter(c, NULL);
 		free(c);
 	}
 	evconnlistener_free(srv->listener);
@@ -1141,6 +1266,7 @@ server_free(struct server *srv)
 	event_free(srv->ev_sweep);
 	event_free(srv->ev_flush);
 	event_free(srv->ev_hold);
+	batch_free(srv->batch);
 	/* Only the socket this kuifd bound: another may have replaced it. */
 	if (srv->path != NULL) {
 		if (stat(srv->path, &st) == 0 && st.st_dev == srv->path_dev &&

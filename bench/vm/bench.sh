@@ -25,10 +25,13 @@
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
 #                       TCG it recorded no samples in our runs
+#   BENCH_CG_N          events counted by callgrind per figure [512]
+#   BENCH_RING_SIZES    ring_pages values the ring's zero-loss search is
+#                       repeated with, besides the loaded one [256 1024]
 #   BENCH_PARTS         the parts to run, separated by commas or spaces
-#                       [tp loss lat fan default mem perf]: a subset
+#                       [tp loss ring lat fan default cg mem perf]: a subset
 #                       shortens a run while iterating (render.py needs
-#                       all but default and perf)
+#                       all but default, cg and perf)
 set -u
 B=${BENCH_BIN:-$(dirname "$(readlink -f "$0")")}
 O=${BENCH_OUT:-/kuif-results/bench}
@@ -40,7 +43,9 @@ LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
 FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
-PARTS=$(echo "${BENCH_PARTS:-tp loss lat fan default mem perf}" | tr , ' ')
+PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , ' ')
+RING_SIZES=$(echo "${BENCH_RING_SIZES:-256 1024}" | tr , ' ')
+CG_N=${BENCH_CG_N:-512}
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
 CONF=/etc/kuifd/kuifd.conf
@@ -111,7 +116,7 @@ channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; def_*) echo 15 ;; e
 # run PATH N DRIVE-ARGS... [-- READER-ARGS...]: one measured run. Sets RECV
 # (events the reader got), LOST (N - RECV), SPAN (s between the reader's
 # first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns),
-# WAKE (kuifd's wakeups).
+# WAKE (kuifd's wakeups), RCPU (a direct reader's own ns).
 run() {
 	local path=$1 n=$2 rd=() dr=() out rc
 	shift 2
@@ -145,6 +150,8 @@ run() {
 	*) RECV=$(echo "$out" | awk '{ print $2 }') ;;
 	esac
 	LOST=$((n - RECV))
+	RCPU=$(echo "$out" | awk '{ for (i = 1; i < NF; i++)
+		if ($i == "cpu_ns") print $(i + 1) }')
 	SPAN=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) {
 		if ($i == "first_ns") f = $(i + 1); if ($i == "last_ns") l = $(i + 1) }
 		printf "%.6f\n", (l - f) / 1e9 }')
@@ -186,24 +193,22 @@ done
 # without losing an event: from 0.9 times its throughput, doubling while
 # nothing is lost, then bisecting. The rate recorded is the one the driver
 # achieved, not the one it was asked for.
-part loss && for p in $PATHS; do
-	path_setup "$p"
-	lo=0
-	hi=0
-	best=0
-	r=$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')
-	steps=""
+# loss_search PATH START: sets BEST and STEPS.
+loss_search() {
+	local p=$1 r=$2 lo=0 hi=0 s n achieved
+	BEST=0
+	STEPS=""
 	for s in $(seq "$LOSS_STEPS"); do
 		n=$(awk -v r="$r" -v s="$LOSS_S" 'BEGIN { printf "%.0f\n", r * s }')
 		[ "$n" -ge 1 ] || n=1
 		run "$p" "$n" --rate "$r" --batch 64
 		achieved=$(rate_of "$n" "$DRIVE")
 		if [ "$LOST" -eq 0 ]; then
-			steps+="$r:$achieved:ok "
+			STEPS+="$r:$achieved:ok "
 			lo=$r
-			awk -v a="$achieved" -v b="$best" 'BEGIN { exit !(a > b) }' && best=$achieved
+			awk -v a="$achieved" -v b="$BEST" 'BEGIN { exit !(a > b) }' && BEST=$achieved
 		else
-			steps+="$r:$achieved:lost$LOST "
+			STEPS+="$r:$achieved:lost$LOST "
 			hi=$r
 		fi
 		if [ "$hi" -eq 0 ]; then r=$((lo * 2))
@@ -211,9 +216,37 @@ part loss && for p in $PATHS; do
 		else r=$(( (lo + hi) / 2 )); fi
 		[ "$r" -ge 1 ] || break
 	done
-	put "loss.$p.rate" "$best"
-	put "loss.$p.steps" "\"${steps% }\""
+	STEPS=${STEPS% }
+}
+
+part loss && for p in $PATHS; do
+	path_setup "$p"
+	loss_search "$p" "$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')"
+	put "loss.$p.rate" "$BEST"
+	put "loss.$p.steps" "\"$STEPS\""
 done
+
+# The ring's size (kuif.ko's ring_pages) against the ring paths' zero-loss
+# rates: what the kernel's buffer absorbs of the readers' pauses. The
+# module is loaded again with each size, then with the one it had.
+if part ring && part loss; then
+	pages0=$(cat /sys/module/kuif/parameters/ring_pages)
+	for pages in $RING_SIZES; do
+		kuifd_off
+		modprobe -r kuif && modprobe kuif ring_pages="$pages" ||
+			die "cannot load kuif with ring_pages=$pages"
+		for p in ring_raw ring_kuifd; do
+			path_setup "$p"
+			loss_search "$p" "$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')"
+			put "ringsz.$pages.$p.rate" "$BEST"
+			put "ringsz.$pages.$p.steps" "\"$STEPS\""
+		done
+	done
+	kuifd_off
+	modprobe -r kuif && modprobe kuif ring_pages="$pages0" ||
+		die "cannot load kuif again with ring_pages=$pages0"
+	put meta.ring_sizes "\"$RING_SIZES\""
+fi
 
 # Latency at a steady rate well below saturation: kernel timestamp to the
 # reader's receipt, every event.
@@ -273,6 +306,30 @@ if part default; then
 	put def.saturated_rate "$(rate_of "$RECV" "$SPAN")"
 	put def.saturated_cpu_ns_per_event $((CPU / N_FAN))
 	put def.saturated_wakeups_per_event "$(awk -v w="$WAKE" -v n="$N_FAN" 'BEGIN { printf "%.3f\n", w / n }')"
+	bench_conf
+	# The floor: the direct readers' own CPU per event in the same runs.
+	# Each steady event costs any reader a wakeup, whose price under
+	# emulation is not the price on hardware.
+	for p in ring_raw nl_raw; do
+		path_setup "$p"
+		run "$p" "$N_FAN_STEADY" --rate "$FAN_RATE" -- --idle 30
+		put "def.$p.steady_cpu_ns_per_event" $((RCPU / N_FAN_STEADY))
+		case $p in
+		ring_raw) run "$p" "$N_FAN" --follow-ring --batch 256 -- --idle 5 ;;
+		nl_raw) run "$p" "$N_FAN" --batch 256 -- --idle 5 ;;
+		esac
+		put "def.$p.saturated_cpu_ns_per_event" $((RCPU / (RECV > 0 ? RECV : 1)))
+	done
+fi
+
+# Instructions per event (callgrind.sh): deterministic, so in the same
+# boot as the rest for the record, not for the ratios above.
+if part cg; then
+	rm -f "$T/cg.txt"
+	put meta.cg_n "$CG_N"
+	"$B/callgrind.sh" -n "$CG_N" -k "$FANOUT" -o "$T/cg.txt" > "$T/cg.log" 2>&1 ||
+		die "callgrind.sh failed: $(tail -3 "$T/cg.log" | tr '\n' ' ')"
+	while read -r k v; do put "$k" "$v"; done < "$T/cg.txt"
 	bench_conf
 fi
 

@@ -87,12 +87,12 @@ stop() {
 	KP=
 }
 
-# subs K COUNT TAG: K subscribers that stop after COUNT events; waits
-# until they have subscribed.
+# subs K COUNT TAG [ARGS]: K subscribers that stop after COUNT events;
+# waits until they have subscribed.
 subs() {
 	rm -f "$T/$3.ready"
 	"$B/bench-sub" --socket "$T/s.sock" --clients "$1" --count "$2" \
-		--ready "$T/$3.ready" --idle 600 > "$T/$3.out" 2> "$T/$3.err" &
+		--ready "$T/$3.ready" --idle 600 "${@:4}" > "$T/$3.out" 2> "$T/$3.err" &
 	SP=$!
 	wait_file "$T/$3.ready" ||
 		{ echo "subscribers did not subscribe: $(tail -3 "$T/$3.err")" >&2; return 1; }
@@ -113,8 +113,10 @@ drive() {
 
 # measure PATH K: instructions per event for K subscribers.
 measure() {
-	local k=$2 main warm dump
-	subs "$k" $((BASE + N)) main || return 1
+	local k=$2 main warm dump i
+	# They stay connected until the dump: K clients closing is not the
+	# cost of an event.
+	subs "$k" $((BASE + N)) main --linger 600 || return 1
 	main=$SP
 	subs 1 "$BASE" warm || return 1
 	warm=$SP
@@ -126,10 +128,16 @@ measure() {
 	callgrind_control -z "$KP" > "$T/cgc.log" 2>&1 ||
 		{ echo "callgrind_control -z: $(cat "$T/cgc.log")" >&2; return 1; }
 	drive "$N" || return 1
-	wait "$main"
-	got "$k" $((BASE + N)) main || return 1
+	for i in $(seq 6000); do
+		grep -q '^clients' "$T/main.out" && break
+		kill -0 "$main" 2> /dev/null || break
+		sleep 0.1
+	done
+	got "$k" $((BASE + N)) main || { kill "$main" 2> /dev/null; return 1; }
 	callgrind_control -d "$KP" > "$T/cgc.log" 2>&1 ||
 		{ echo "callgrind_control -d: $(cat "$T/cgc.log")" >&2; return 1; }
+	kill "$main" 2> /dev/null
+	wait "$main" 2> /dev/null
 	dump=$(ls -t "$T"/cg.out.* 2> /dev/null | head -1)
 	[ -n "$dump" ] || { echo "callgrind wrote no dump" >&2; return 1; }
 	[ -z "$DUMPS" ] || cp "$dump" "$DUMPS/callgrind-$1-$k.out"

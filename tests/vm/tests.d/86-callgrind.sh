@@ -8,12 +8,14 @@
 # every BENCH_* variable; subscriber counts separated by commas, as a
 # systemd Environment= line splits at spaces) make it the full
 # measurement: the figures for each subscriber count go to
-# $R/callgrind.txt; only those for one subscriber are checked.
+# $R/callgrind.txt. Checked: one subscriber against the budget, and 16
+# subscribers against one (the "fan16" line of the budget, in percent):
+# a subscriber more must cost a copy per batch, not work per event.
 
 t_callgrind_budget() {
-	local n=${BENCH_CALLGRIND_N:-256} fan=${BENCH_CALLGRIND_FANOUT:-1}
+	local n=${BENCH_CALLGRIND_N:-256} fan=${BENCH_CALLGRIND_FANOUT:-1,16}
 	fan=${fan//,/ }
-	local budget=$HERE/budget.txt p got max
+	local budget=$HERE/budget.txt p got max many pct
 	[ -r "$budget" ] || { echo "no budget file $budget"; return 1; }
 	rm -f "$R/callgrind.txt"
 	"$HERE/callgrind.sh" -n "$n" -k "$fan" -o "$R/callgrind.txt" -d "$R" \
@@ -27,6 +29,17 @@ t_callgrind_budget() {
 			fail "callgrind_$p" "$got instructions per event, over the budget $max (+10%)"
 		else
 			echo "PASS callgrind_$p $got instructions per event, budget $max (+10%)" |
+				tee -a "$OUT"
+		fi
+		many=$(awk -v k="cg.$p.16" '$1 == k { print $2 }' "$R/callgrind.txt")
+		pct=$(awk '$1 == "fan16" { print $2 }' "$budget")
+		[ -n "$many" ] || continue	# not measured: a fan-out given without 16
+		[ -n "$got" ] && [ -n "$pct" ] ||
+			{ fail "callgrind_fanout_$p" "no figure ($got) or no fan16 budget ($pct)"; continue; }
+		if [ $((many * 100)) -gt $((got * pct)) ]; then
+			fail "callgrind_fanout_$p" "16 subscribers $many instructions per event, one $got: over $pct%"
+		else
+			echo "PASS callgrind_fanout_$p 16 subscribers $many, one $got instructions per event (at most $pct%)" |
 				tee -a "$OUT"
 		fi
 	done
