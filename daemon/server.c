@@ -220,11 +220,11 @@ server_client_queued(struct client *c)
 }
 
 /*
- * Queues a record, serialized once for all clients, by copying its bytes:
+ * Queues a record from the history (a replay), by copying its bytes:
  * libevent gives every referenced piece a chain of its own of at least
- * 1 KiB, four times a typical line, so a client's queue of references
- * took five times client_buffer. Copies pack lines into shared chains,
- * and a memcpy of a line costs less than the allocation it replaces.
+ * 1 KiB, four times a typical line, so a client's queue of references to
+ * single lines took five times client_buffer. Copies pack lines into
+ * shared chains. (Live records go a batch at a time: batch.c.)
  */
 static void
 server_client_queue(struct client *c, const struct bus_record *r)

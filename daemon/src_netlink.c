@@ -40,6 +40,8 @@ struct src_netlink {
 
 	uint64_t		 received;
 	uint64_t		 overruns;
+	uint64_t		 overruns_said;	/* in the last message */
+	struct timespec		 overrun_said;	/* when: one in 10 s */
 	uint8_t			 buf[SRC_NETLINK_BUF];	/* one datagram */
 };
 
@@ -51,6 +53,29 @@ static struct nla_policy src_netlink_policy[KUIF_A_MAX + 1] = {
 	[KUIF_A_PAYLOAD]	= { .type = NLA_UNSPEC,
 				    .maxlen = KUIF_PAYLOAD_MAX },
 };
+
+/*
+ * An overrun comes with every read of a socket the kernel outpaces: the
+ * first is logged, then one message in SRC_NETLINK_SAY_S seconds with
+ * the count since. Each is a loss record on the bus anyway.
+ */
+#define SRC_NETLINK_SAY_S	10
+
+static void
+src_netlink_overrun_say(struct src_netlink *src)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (src->overruns_said != 0 &&
+	    now.tv_sec - src->overrun_said.tv_sec < SRC_NETLINK_SAY_S)
+		return;
+	log_warnx("netlink: receive buffer overrun (%llu so far, %llu since "
+	    "the last message)", (unsigned long long)src->overruns,
+	    (unsigned long long)(src->overruns - src->overruns_said));
+	src->overruns_said = src->overruns;
+	src->overrun_said = now;
+}
 
 void
 src_netlink_counters(const struct src_netlink *src, uint64_t *received,
@@ -302,9 +327,7 @@ src_netlink_read(evutil_socket_t fd, short what, void *arg)
 				/* The kernel dropped multicast for us. The
 				 * kseq gap becomes a loss record on the bus. */
 				src->overruns++;
-				log_warnx("netlink: receive buffer overrun "
-				    "(%llu so far)",
-				    (unsigned long long)src->overruns);
+				src_netlink_overrun_say(src);
 				continue;
 			}
 			if (errno != EAGAIN)

@@ -97,10 +97,20 @@ b = json.load(sys.stdin)["bus"]
 print(b["received"] - b["duplicates"], b["lost"])'
 }
 
+st_netlink_overruns() {
+	kuifctl stats --json | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["sources"]["netlink"]["overruns"])'
+}
+
 t_netlink_burst_losses_all_reported() {
-	local n=100000 rc=0 out e0 l0 e1 l1 end
+	local n=100000 rc=0 out e0 l0 e1 l1 end o0 o1 said t0 max
 	kuifd_config '[sources]\nring = no\nsignal = no\ninotify = no\n' || return 1
 	read -r e0 l0 < <(st_bus_counts)
+	o0=$(st_netlink_overruns)
+	t0=$SECONDS
+	local since
+	since=$(date +%s)
 	out=$("$HERE/nl-cmd" bench $n 64 1) || { echo "bench: $out"; rc=1; }
 	# Until the burst has drained (a debug kernel under emulation takes its
 	# time), then well past the reorder window, so that a late count shows.
@@ -115,6 +125,14 @@ t_netlink_burst_losses_all_reported() {
 	read -r e1 l1 < <(st_bus_counts)
 	echo "$((e1 - e0)) events + $((l1 - l0)) lost of $n"
 	[ $rc -eq 0 ] && [ $((e1 - e0 + l1 - l0)) -eq $n ] || rc=1
+	# Overruns are logged once in 10 s, not once each.
+	o1=$(st_netlink_overruns)
+	said=$(journalctl -q -u kuifd --since "@$since" -o cat |
+		grep -c 'netlink: receive buffer overrun')
+	max=$(( (SECONDS - t0) / 10 + 2 ))
+	echo "overruns $((o1 - o0)), logged $said times in $((SECONDS - t0)) s (at most $max)" |
+		tee -a "$R/netlink-overruns.txt"
+	[ "$said" -le "$max" ] || { echo "overrun messages not rate-limited"; rc=1; }
 	kuifd_config_default
 	return $rc
 }
