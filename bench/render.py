@@ -285,6 +285,16 @@ def main():
     md.append("Also: throughput ratio ring "
               f"{ratio(tp['ring_kuifd'], tp['ring_raw']):.2f}x, netlink "
               f"{ratio(tp['nl_kuifd'], tp['nl_raw']):.2f}x (kuifd / direct).\n")
+    floors = [(name, ratio(num(r, f"def.{p}.steady_cpu_ns_per_event"),
+                           num(r, f"def.{p}.saturated_cpu_ns_per_event")))
+              for p, name in (("ring_raw", "direct ring reader"),
+                              ("nl_raw", "direct libnl reader"))
+              if f"def.{p}.steady_cpu_ns_per_event" in r]
+    if floors:
+        md.append("CPU per event at the steady rate against saturated, for "
+                  "the direct readers in the same boot: " +
+                  ", ".join(f"{n} {v:.1f}x" for n, v in floors) +
+                  " (kuifd's target above is 5x).\n")
     perfs = sorted(f for f in os.listdir(raw)
                    if f.startswith("perf-") and f.endswith(".txt"))
     for f in perfs:
