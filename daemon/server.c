@@ -109,6 +109,7 @@ struct server {
 	struct event		*ev_flush;	/* writes at the end of a batch */
 	struct client_list	 flush;		/* clients with output to write */
 	bool			 flushing;	/* in server_flush */
+	bool			 delivering;	/* in server_batch_deliver */
 	struct batch		*batch;
 	struct event		*ev_hold;	/* bounds a hold */
 	size_t			 nholding;	/* clients holding the sources */
@@ -542,8 +543,12 @@ server_batch_deliver(struct server *srv)
 
 	if (batch_count(srv->batch) == 0)
 		return;
+	/* Holding or releasing the sources only arms their events: nothing
+	 * is published, so the batch cannot change under this walk. */
+	srv->delivering = true;
 	TAILQ_FOREACH(c, &srv->clients, entry)
 		server_client_deliver(c);
+	srv->delivering = false;
 	batch_reset(srv->batch);
 }
 
@@ -553,6 +558,9 @@ server_broadcast(const struct bus_record *r, void *arg)
 {
 	struct server *srv = arg;
 
+	if (srv->delivering)
+		fatalx("record %llu published while a batch was delivered",
+		    (unsigned long long)r->seq);
 	if (batch_full(srv->batch, r->blob->len))
 		server_batch_deliver(srv);
 	if (batch_count(srv->batch) == 0)
