@@ -626,8 +626,6 @@ actions_parse_string(const char *file, const char *text,
 	if (rc != 0 && p.err[0] == '\0')
 		actions_parse_error(&p, rc > 0 ? (unsigned int)rc : p.lineno,
 		    "syntax error");
-	if (p.err[0] == '\0' && p.nrules == 0)
-		actions_parse_error(&p, p.lineno, "no rules");
 	if (p.err[0] == '\0' && *nrules + p.nrules > ACTIONS_MAX_RULES)
 		actions_parse_error(&p, p.lineno, "more than %d rules in all",
 		    ACTIONS_MAX_RULES);
@@ -1150,8 +1148,8 @@ actions_bus_close(struct actions *a, const char *why)
 		a->ev_bus = NULL;
 	}
 	a->match_slot = sd_bus_slot_unref(a->match_slot);
-	sd_bus_flush(a->bus);
-	a->bus = sd_bus_flush_close_unref(a->bus);
+	/* Not flushed: that could wait for ever on a bus that stalls. */
+	a->bus = sd_bus_close_unref(a->bus);
 	if (why != NULL && a->nrules > 0)
 		actions_retry_later(a);
 }
@@ -1342,7 +1340,7 @@ actions_connect(struct actions *a)
 		    NULL, "");
 	if (r < 0) {
 		a->match_slot = sd_bus_slot_unref(a->match_slot);
-		a->bus = sd_bus_flush_close_unref(a->bus);
+		a->bus = sd_bus_close_unref(a->bus);
 		goto fail;
 	}
 	if (a->bus_warned)

@@ -169,6 +169,7 @@ test_actions_good_file_is_read(void **state)
 	    "event = configfs.*\n"
 	    "unit = kuif-action-gen@.service\n");
 	put_file("README", "not a rule file\n");
+	put_file("50-examples.conf", "# [x]\n# event = y\n");
 	a = load_actions(16, 0);
 	assert_int_equal(actions_count(a), 2);
 	rec = actions_json(a);
@@ -240,7 +241,6 @@ test_actions_broken_rules_name_line_and_reason(void **state)
 		  "event: given twice, empty" },
 		{ "[a]\nevent = x\nunit = kuif-action-a@.service\n[b\n", 4,
 		  "syntax error" },
-		{ "# nothing\n", 1, "no rules" },
 	};
 	char err[256];
 	unsigned int line;
@@ -259,6 +259,11 @@ test_actions_broken_rules_name_line_and_reason(void **state)
 			    bad[i].text, line, err, bad[i].line, bad[i].why);
 		assert_int_equal(n, 0);
 	}
+	/* A file of comments alone (the shipped examples) has no rules and
+	 * no error. */
+	assert_int_equal(actions_check_string("t.conf", "# [a]\n# event = x\n",
+	    &n, &line, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
 	/* And a good one passes. */
 	assert_int_equal(actions_check_string("t.conf", "[a]\nevent = x\n"
 	    "unit = kuif-action-a@.service\n[b]\nevent = y\n"
@@ -514,6 +519,43 @@ test_actions_reload_keeps_state(void **state)
 	actions_free(a);
 }
 
+/* The shipped examples: no rules and no error as shipped; two good
+ * rules, naming the shipped templates, once uncommented. */
+static void
+test_actions_shipped_examples(void **state)
+{
+	char text[8192], on[8192], err[256], *p, *o;
+	unsigned int line = 0;
+	size_t n, len;
+	FILE *f;
+
+	(void)state;
+	f = fopen("conf/actions.d/50-examples.conf", "r");
+	assert_non_null(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[len] = '\0';
+	if (actions_check_string("50-examples.conf", text, &n, &line, err,
+	    sizeof(err)) != 0 || n != 0)
+		fail_msg("as shipped: %zu rules, line %u: %s", n, line, err);
+	/* "#[x]" and "#key = value" lose their "#"; "# prose" stays. */
+	for (p = text, o = on; *p != '\0'; p++) {
+		if (*p == '#' && (p == text || p[-1] == '\n') && p[1] != ' ' &&
+		    p[1] != '\n')
+			continue;
+		*o++ = *p;
+	}
+	*o = '\0';
+	if (actions_check_string("50-examples.conf", on, &n, &line, err,
+	    sizeof(err)) != 0 || n != 2)
+		fail_msg("uncommented: %zu rules, line %u: %s", n, line, err);
+	assert_non_null(strstr(on, "unit = kuif-action-netlog@.service"));
+	assert_non_null(strstr(on, "unit = kuif-action-generator@.service"));
+	assert_int_equal(access("systemd/kuif-action-netlog@.service", R_OK), 0);
+	assert_int_equal(access("systemd/kuif-action-generator@.service",
+	    R_OK), 0);
+}
+
 static void
 test_actions_missing_directory_is_no_rules(void **state)
 {
@@ -550,6 +592,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_actions_reload_keeps_state,
 		    setup, teardown),
+		cmocka_unit_test(test_actions_shipped_examples),
 		cmocka_unit_test(test_actions_missing_directory_is_no_rules),
 	};
 

@@ -225,6 +225,37 @@ t_action_polkit_allows_only_action_instances() {
 	return 0
 }
 
+# The system bus goes away: kuifd runs on, says so, counts what it could
+# not start, and starts actions again when the bus is back.
+t_action_bus_loss_is_survived() {
+	local before
+	rm -f "$AC_OUT"/* "$AC_DIR"/*.conf
+	printf '[fields]\nevent = kuiftest.fields\nunit = kuif-action-kuiftest@.service\n' \
+		> "$AC_DIR/10-fields.conf"
+	systemctl reload kuifd || return 1
+	wait_for "ac_json \"r['bus'] == 'connected'\"" 100 || { echo "not connected: $(ac_show)"; return 1; }
+	before=$(kuifctl actions -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rules"][0]["counters"]["start_failed"])')
+	systemctl stop dbus.socket dbus.service || return 1
+	wait_for "ac_json \"r['bus'] == 'unreachable'\"" 100 ||
+		{ systemctl start dbus.socket dbus.service; echo "bus loss not noticed: $(ac_show)"; return 1; }
+	kuifctl emit kuiftest.fields bus-down > /dev/null || { systemctl start dbus.socket dbus.service; return 1; }
+	wait_for "ac_json \"c('fields')['start_failed'] == $before + 1\"" 100 ||
+		{ systemctl start dbus.socket dbus.service; echo "not counted: $(ac_show)"; return 1; }
+	kuifctl ping > /dev/null || { systemctl start dbus.socket dbus.service; echo "kuifd does not answer"; return 1; }
+	journalctl --sync
+	journalctl -q -u kuifd -o cat | grep -q 'actions: lost the system bus' ||
+		{ systemctl start dbus.socket dbus.service; echo "loss not logged"; return 1; }
+	systemctl start dbus.socket dbus.service || return 1
+	wait_for "busctl --system status org.freedesktop.systemd1 >/dev/null 2>&1" 300 ||
+		{ echo "systemd did not come back on the bus"; return 1; }
+	wait_for "ac_json \"r['bus'] == 'connected'\"" 150 || { echo "not reconnected: $(ac_show)"; return 1; }
+	kuifctl emit kuiftest.fields bus-back > /dev/null || return 1
+	wait_for "grep -qx KUIF_PAYLOAD=bus-back $AC_OUT/*.env 2>/dev/null" 300 ||
+		{ echo "no action after the bus came back: $(ac_show)"; return 1; }
+	! grep -qx KUIF_PAYLOAD=bus-down "$AC_OUT"/*.env 2>/dev/null ||
+		{ echo "an action ran while the bus was down"; return 1; }
+}
+
 # Rules and the bus do not weaken kuifd's sandbox (80-service has the
 # same bound without rules).
 t_action_sandbox_exposure_unchanged() {
@@ -244,5 +275,6 @@ check action_runs_with_the_events_fields t_action_runs_with_the_events_fields
 check action_rate_limit_and_cap_hold_under_a_burst t_action_rate_limit_and_cap_hold_under_a_burst
 check action_broken_file_reported_others_work_reload_adds t_action_broken_file_reported_others_work_reload_adds
 check action_polkit_allows_only_action_instances t_action_polkit_allows_only_action_instances
+check action_bus_loss_is_survived t_action_bus_loss_is_survived
 check action_sandbox_exposure_unchanged t_action_sandbox_exposure_unchanged
 ac_cleanup
