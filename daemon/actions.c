@@ -144,6 +144,7 @@ struct actions {
 	sd_bus_slot		*match_slot;
 	struct event		*ev_bus;
 	struct event		*ev_retry;
+	struct event		*ev_droplog;	/* drops held back, said */
 	bool			 bus_warned;	/* once per outage */
 	char			 bus_error[128];
 };
@@ -292,6 +293,8 @@ actions_free(struct actions *a)
 	actions_bus_close(a, NULL);
 	if (a->ev_retry != NULL)
 		event_free(a->ev_retry);
+	if (a->ev_droplog != NULL)
+		event_free(a->ev_droplog);
 	actions_rules_free(&a->rules);
 	actions_errors_free(&a->errors);
 	free(a->dir);
@@ -941,15 +944,9 @@ actions_env_format(const struct event *ev, char *buf, size_t size)
 	return (size_t)n;
 }
 
-/* A drop, counted; logged at most every ACTIONS_DROP_LOG_MS per rule. */
 static void
-actions_drop(struct actions *a, struct action_rule *r, uint64_t now,
-    const char *why)
+actions_drop_log(struct action_rule *r, uint64_t now, const char *why)
 {
-	r->drops_unlogged++;
-	if (r->drop_logged_ms != 0 &&
-	    now - r->drop_logged_ms < ACTIONS_DROP_LOG_MS)
-		return;
 	log_warnx("action %s/[%s]: %llu events dropped (last: %s; %llu "
 	    "rate limited, %llu capped, %llu not started in all)", r->file,
 	    r->name, (unsigned long long)r->drops_unlogged, why,
@@ -958,7 +955,47 @@ actions_drop(struct actions *a, struct action_rule *r, uint64_t now,
 	    (unsigned long long)r->start_failed);
 	r->drops_unlogged = 0;
 	r->drop_logged_ms = now != 0 ? now : 1;
-	(void)a;
+}
+
+/* The drops held back while their rule's message waited: said now. */
+static void
+actions_droplog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct actions *a = arg;
+	struct action_rule *r;
+	uint64_t now = a->clock(a->clock_arg);
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(r, &a->rules, entry) {
+		if (r->drops_unlogged > 0)
+			actions_drop_log(r, now, "held back");
+	}
+}
+
+/*
+ * A drop, counted, and logged at most every ACTIONS_DROP_LOG_MS per rule:
+ * what comes within that time is said, with its count, when it is over.
+ */
+static void
+actions_drop(struct actions *a, struct action_rule *r, uint64_t now,
+    const char *why)
+{
+	struct timeval tv = { ACTIONS_DROP_LOG_MS / 1000, 0 };
+
+	r->drops_unlogged++;
+	if (r->drop_logged_ms == 0 ||
+	    now - r->drop_logged_ms >= ACTIONS_DROP_LOG_MS) {
+		actions_drop_log(r, now, why);
+		return;
+	}
+	if (a->base == NULL)
+		return;
+	if (a->ev_droplog == NULL && (a->ev_droplog = evtimer_new(a->base,
+	    actions_droplog_cb, a)) == NULL)
+		fatalx("cannot create the actions' log timer");
+	if (!evtimer_pending(a->ev_droplog, NULL))
+		evtimer_add(a->ev_droplog, &tv);
 }
 
 static bool

@@ -752,14 +752,21 @@ def test_actions_rules_broken_file_counters_and_reload():
     wait_log(k, "/20-bad.conf:4: unit")
     assert upcall(c, 1, "hosttest.one", "x")["type"] == "accepted"
     assert upcall(c, 2, "other.event", "x")["type"] == "accepted"
+    assert upcall(c, 3, "hosttest.two", "x")["type"] == "accepted"
+    assert upcall(c, 4, "hosttest.three", "x")["type"] == "accepted"
     deadline = time.time() + 5
     while True:
         n = c.request({"op": "actions"})["rules"][0]["counters"]
-        if n["start_failed"] == 1 or time.time() > deadline:
+        if n["start_failed"] == 3 or time.time() > deadline:
             break
         time.sleep(0.05)
-    assert n == {"matched": 1, "started": 0, "succeeded": 0, "failed": 0,
-                 "start_failed": 1, "rate_limited": 0, "capped": 0}, n
+    assert n == {"matched": 3, "started": 0, "succeeded": 0, "failed": 0,
+                 "start_failed": 3, "rate_limited": 0, "capped": 0}, n
+    # The first drop is logged at once, the two after it within 10 s
+    # together when the 10 s are over.
+    wait_log(k, "action 10-good.conf/[good]: 1 events dropped")
+    wait_log(k, "action 10-good.conf/[good]: 2 events dropped (last: "
+             "held back", timeout=15)
     with open(os.path.join(acts, "30-new.conf"), "w") as f:
         f.write("[new]\nevent = other.*\n"
                 "unit = kuif-action-hosttest@.service\n")
@@ -768,7 +775,7 @@ def test_actions_rules_broken_file_counters_and_reload():
     r = c.request({"op": "actions"})
     assert [x["name"] for x in r["rules"]] == ["good", "new"], r
     # The good rule kept its counters over the reload.
-    assert r["rules"][0]["counters"]["matched"] == 1, r
+    assert r["rules"][0]["counters"]["matched"] == 3, r
     assert c.request({"op": "actions", "x": 1})["type"] == "error"
     k.stop()
 
