@@ -10,6 +10,9 @@ AC_UNITS=/etc/systemd/system
 
 ac_setup() {
 	mkdir -p "$AC_OUT" "$AC_DIR" || return 1
+	# The shipped examples, kept for the test of the netlog one.
+	cp "$AC_DIR/50-examples.conf" "$T/50-examples.conf" ||
+		{ echo "no shipped examples in $AC_DIR"; return 1; }
 	rm -f "$AC_OUT"/* "$AC_DIR"/*.conf
 	# Writes the KUIF_* variables it got and its own cgroup.
 	cat > "$AC_UNITS/kuif-action-kuiftest@.service" <<'UNIT'
@@ -41,6 +44,7 @@ UNIT
 ac_cleanup() {
 	touch "$AC_OUT/gate"
 	rm -f "$AC_DIR"/*.conf
+	cp "$T/50-examples.conf" "$AC_DIR/" 2>/dev/null
 	systemctl reload kuifd 2>/dev/null
 }
 
@@ -225,6 +229,29 @@ t_action_polkit_allows_only_action_instances() {
 	return 0
 }
 
+# The shipped example, uncommented: a network device going up is logged
+# by kuif-action-netlog@SEQ.service, sandboxed as shipped (DynamicUser).
+t_action_shipped_netlog_example_logs_a_device_up() {
+	local rc=0
+	rm -f "$AC_DIR"/*.conf
+	sed -n '/^#\[netdev-up\]/,/^$/p' "$T/50-examples.conf" 2>/dev/null |
+		sed 's/^#//' > "$AC_DIR/50-netlog.conf"
+	grep -q '^unit = kuif-action-netlog@.service' "$AC_DIR/50-netlog.conf" ||
+		{ echo "no [netdev-up] example in 50-examples.conf: $(cat "$AC_DIR/50-netlog.conf")"; return 1; }
+	systemctl reload kuifd || return 1
+	wait_for "ac_json \"[x['name'] for x in r['rules']] == ['netdev-up'] and r['bus'] == 'connected'\"" 100 ||
+		{ echo "example rule not loaded: $(ac_show)"; return 1; }
+	modprobe dummy numdummies=0 && ip link add kuifact0 type dummy && ip link set kuifact0 up ||
+		{ echo "cannot set up a dummy device"; return 1; }
+	wait_for "journalctl --sync; journalctl -q -o cat -u 'kuif-action-netlog@*' | grep -q 'network device up: kuifact0 (kuifd seq '" 300 ||
+		{ echo "no log line from the example action: $(ac_show); $(journalctl -q -n 5 -u 'kuif-action-netlog@*' -o cat)"; rc=1; }
+	[ $rc = 1 ] || wait_for "ac_json \"c('netdev-up')['succeeded'] >= 1 and c('netdev-up')['failed'] == 0\"" 100 ||
+		{ echo "counters: $(ac_show)"; rc=1; }
+	ip link del kuifact0
+	rmmod dummy 2>/dev/null
+	return $rc
+}
+
 # The system bus goes away: kuifd runs on, says so, counts what it could
 # not start, and starts actions again when the bus is back.
 t_action_bus_loss_is_survived() {
@@ -275,6 +302,7 @@ check action_runs_with_the_events_fields t_action_runs_with_the_events_fields
 check action_rate_limit_and_cap_hold_under_a_burst t_action_rate_limit_and_cap_hold_under_a_burst
 check action_broken_file_reported_others_work_reload_adds t_action_broken_file_reported_others_work_reload_adds
 check action_polkit_allows_only_action_instances t_action_polkit_allows_only_action_instances
+check action_shipped_netlog_example_logs_a_device_up t_action_shipped_netlog_example_logs_a_device_up
 check action_bus_loss_is_survived t_action_bus_loss_is_survived
 check action_sandbox_exposure_unchanged t_action_sandbox_exposure_unchanged
 ac_cleanup
