@@ -435,7 +435,7 @@ actions_parse_globs(const char *value, char **list, size_t *n)
 
 /* kuif-action-NAME@.service, NAME of [a-z0-9-]: what the polkit rule
  * lets kuifd start instances of. */
-bool
+static bool
 actions_unit_valid(const char *unit)
 {
 	size_t plen = strlen(ACTIONS_UNIT_PREFIX);
@@ -862,7 +862,7 @@ actions_hex(const struct event *ev, char *out)
 	out[2 * ev->len] = '\0';
 }
 
-bool
+static bool
 actions_rule_match(const struct action_rule *r, const struct event *ev)
 {
 	char buf[2 * KUIF_PAYLOAD_MAX + 1];

@@ -283,7 +283,6 @@ void	 config_free(struct config *);
 #define ACTIONS_ENV_MAX			(1024 + 6 * KUIF_PAYLOAD_MAX)
 
 struct actions;
-struct action_rule;
 typedef uint64_t (*actions_clock_fn)(void *);
 /* Tests: starts unit for ev instead of systemd; 0 or -1. */
 typedef int (*actions_start_fn)(const char *, const struct event *, void *);
@@ -304,9 +303,6 @@ bool		 actions_job_done(struct actions *, const char *,
 struct json_t	*actions_json(const struct actions *);
 int		 actions_check_string(const char *, const char *, size_t *,
 		    unsigned int *, char *, size_t);
-bool		 actions_rule_match(const struct action_rule *,
-		    const struct event *);
-bool		 actions_unit_valid(const char *);
 size_t		 actions_env_format(const struct event *, char *, size_t);
 
 /* server.c */
