@@ -26,6 +26,7 @@ UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
 CATALOGDIR	?= /usr/lib/systemd/catalog
 TMPFILESDIR	?= /usr/lib/tmpfiles.d
+POLKITRULESDIR	?= /usr/share/polkit-1/rules.d
 UDEVRULESDIR	?= /lib/udev/rules.d
 MODULESDIR	?= /lib/modules
 LIBDIR		?= $(PREFIX)/lib/$(shell gcc -print-multiarch 2>/dev/null)
@@ -218,6 +219,11 @@ systemd/kuifd.catalog $(CATALOGDIR)/kuifd.catalog 0644
 systemd/kuif.modules-load $(SYSCONFDIR)/modules-load.d/kuif.conf 0644
 systemd/kuifd.tmpfiles $(TMPFILESDIR)/kuifd.conf 0644
 conf/kuifd.conf $(SYSCONFDIR)/kuifd/kuifd.conf 0644
+conf/actions.d/50-examples.conf $(SYSCONFDIR)/kuifd/actions.d/50-examples.conf 0644
+systemd/kuifd-actions.rules $(POLKITRULESDIR)/50-kuifd-actions.rules 0644
+systemd/kuif-action-netlog@.service $(UNITDIR)/kuif-action-netlog@.service 0644
+systemd/kuif-action-generator@.service $(UNITDIR)/kuif-action-generator@.service 0644
+docs/man/kuifd-actions.5 $(MANDIR)/man5/kuifd-actions.5 0644
 conf/60-kuif.rules $(UDEVRULESDIR)/60-kuif.rules 0644
 conf/kuif-modprobe.conf $(SYSCONFDIR)/modprobe.d/kuif.conf 0644
 docs/man/kuifd.8 $(MANDIR)/man8/kuifd.8 0644
@@ -261,7 +267,8 @@ uninstall:
 		[ -n "$$dst" ] || continue; \
 		rm -fv "$(DESTDIR)$$dst"; \
 	done
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd \
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/kuif $(DESTDIR)$(SYSCONFDIR)/kuifd/actions.d \
+		$(DESTDIR)$(SYSCONFDIR)/kuifd \
 		$(DESTDIR)$(LIBEXECDIR)/kuif \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/schema \
 		$(DESTDIR)$(DOCDIR) 2>/dev/null

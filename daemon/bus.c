@@ -36,6 +36,8 @@ struct bus {
 	bus_clock_fn		 clock;
 	void			*clock_arg;
 	const struct filter	*journal;	/* events also logged */
+	bus_observer_fn		 observer;	/* NULL: none (no actions) */
+	void			*observer_arg;
 	struct persist		*persist;	/* NULL: heap only */
 	char			 line[EVENT_JSON_MAX];	/* the one encoded */
 
@@ -126,6 +128,13 @@ bus_set_clock(struct bus *bus, bus_clock_fn fn, void *arg)
 {
 	bus->clock = fn != NULL ? fn : bus_monotonic_ms;
 	bus->clock_arg = arg;
+}
+
+void
+bus_set_observer(struct bus *bus, bus_observer_fn fn, void *arg)
+{
+	bus->observer = fn;
+	bus->observer_arg = arg;
 }
 
 void
@@ -245,6 +254,8 @@ bus_emit_event(struct bus *bus, struct event *ev)
 	if (bus->journal != NULL && bus->journal->nevents > 0 &&
 	    filter_match(bus->journal, ev->source, ev->name))
 		log_event(ev);
+	if (bus->observer != NULL)
+		bus->observer(ev, bus->observer_arg);
 }
 
 static void

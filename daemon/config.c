@@ -41,6 +41,8 @@ config_defaults(struct config *conf)
 	conf->verbose = 0;
 	conf->emit_group = NULL;
 	conf->emit_gid = (gid_t)-1;
+	conf->actions_dir = xstrdup(ACTIONS_DIR);
+	conf->actions_max_running = 16;
 	config_set_patterns(&conf->journal, CONFIG_JOURNAL_DEFAULT);
 }
 
@@ -51,6 +53,8 @@ config_free(struct config *conf)
 	conf->socket_path = NULL;
 	free(conf->emit_group);
 	conf->emit_group = NULL;
+	free(conf->actions_dir);
+	conf->actions_dir = NULL;
 	filter_clear(&conf->journal);
 }
 
@@ -208,6 +212,21 @@ config_handler(void *arg, const char *section, const char *key,
 			config_error(p, "[sources] inotify must be yes or no");
 			return 0;
 		}
+	} else if (KEY("actions", "directory")) {
+		if (value[0] != '/' || strlen(value) >= 256) {
+			config_error(p, "[actions] directory must be an "
+			    "absolute path under 256 bytes");
+			return 0;
+		}
+		free(c->actions_dir);
+		c->actions_dir = xstrdup(value);
+	} else if (KEY("actions", "max_running")) {
+		if (parse_uint(value, 1, ACTIONS_MAX_RUNNING, &n) == -1) {
+			config_error(p, "[actions] max_running must be an "
+			    "integer in 1..%d", ACTIONS_MAX_RUNNING);
+			return 0;
+		}
+		c->actions_max_running = (unsigned int)n;
 	} else if (KEY("log", "verbose")) {
 		if (parse_bool(value, &c->verbose) == -1) {
 			config_error(p,

@@ -126,6 +126,7 @@ enum request_op {
 	REQ_PING,
 	REQ_EMIT,
 	REQ_UPCALL,
+	REQ_ACTIONS,
 };
 
 struct request {
@@ -224,6 +225,9 @@ void		 bus_set_sink(struct bus *, bus_sink_fn, void *);
 void		 bus_set_emitter(struct bus *, bus_emit_fn, void *);
 void		 bus_set_journal(struct bus *, const struct filter *);
 void		 bus_set_clock(struct bus *, bus_clock_fn, void *);
+/* Called with each event published (the actions); fn NULL: none. */
+typedef void (*bus_observer_fn)(const struct event *, void *);
+void		 bus_set_observer(struct bus *, bus_observer_fn, void *);
 void		 bus_publish(struct bus *, struct event *);
 bool		 bus_duplicate(struct bus *, uint64_t);
 void		 bus_publish_partial32(struct bus *, struct event *, uint32_t);
@@ -288,6 +292,8 @@ struct config {
 	int		 signal;		/* use real-time signals */
 	int		 inotify;		/* watch kuif's files */
 	int		 verbose;
+	char		*actions_dir;		/* [actions] directory */
+	unsigned int	 actions_max_running;	/* [actions] max_running */
 	char		*emit_group;		/* NULL: emit is root's alone */
 	gid_t		 emit_gid;		/* its gid, or (gid_t)-1 */
 };
@@ -297,6 +303,40 @@ int	 config_load_string(const char *, const char *, struct config *);
 void	 config_defaults(struct config *);
 void	 config_free(struct config *);
 
+/* actions.c: rules that start a systemd unit for matching events. */
+#define ACTIONS_DIR			"/etc/kuifd/actions.d"
+#define ACTIONS_RUN_DIR			"/run/kuifd/actions"
+#define ACTIONS_MAX_RULES		256	/* in all files */
+#define ACTIONS_MAX_FILES		256
+#define ACTIONS_MAX_RUNNING		256	/* a rule's, and all rules' */
+#define ACTIONS_DEFAULT_MAX_RUNNING	4
+#define ACTIONS_DEFAULT_RATE_COUNT	10	/* 10 starts ... */
+#define ACTIONS_DEFAULT_RATE_SECONDS	10	/* ... in 10 s */
+#define ACTIONS_ENV_MAX			(1024 + 6 * KUIF_PAYLOAD_MAX)
+
+struct actions;
+typedef uint64_t (*actions_clock_fn)(void *);
+/* Tests: starts unit for ev instead of systemd; 0 or -1. */
+typedef int (*actions_start_fn)(const char *, const struct event *, void *);
+
+struct actions	*actions_create(struct event_base *, const char *,
+		    const char *, unsigned int);
+void		 actions_free(struct actions *);
+void		 actions_set_clock(struct actions *, actions_clock_fn, void *);
+void		 actions_set_starter(struct actions *, actions_start_fn,
+		    void *);
+void		 actions_set_max_running(struct actions *, unsigned int);
+int		 actions_load(struct actions *);
+size_t		 actions_count(const struct actions *);
+void		 actions_connect(struct actions *);
+void		 actions_event(const struct event *, void *);
+bool		 actions_job_done(struct actions *, const char *,
+		    const char *);
+struct json_t	*actions_json(const struct actions *);
+int		 actions_check_string(const char *, const char *, size_t *,
+		    unsigned int *, char *, size_t);
+size_t		 actions_env_format(const struct event *, char *, size_t);
+
 /* server.c */
 struct server;
 struct json_t;
@@ -304,6 +344,8 @@ struct json_t;
 typedef int (*server_upcall_fn)(const struct request *, void *);
 /* Per-source counters for the stats reply. */
 typedef struct json_t *(*server_stats_fn)(void *);
+/* The actions record (kuifctl actions). */
+typedef struct json_t *(*server_actions_fn)(void *);
 
 struct server	*server_create(struct event_base *, struct bus *,
 		    const struct config *, int);
@@ -311,6 +353,8 @@ void		 server_free(struct server *);
 void		 server_reconfigure(struct server *, const struct config *);
 void		 server_set_hooks(struct server *, server_upcall_fn,
 		    server_stats_fn, void *);
+void		 server_set_actions_hook(struct server *, server_actions_fn,
+		    void *);
 size_t		 server_client_count(const struct server *);
 
 /* Sources report when they attach to or lose the kernel. */

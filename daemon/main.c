@@ -31,6 +31,7 @@ struct kuifd {
 	const char		*testfeed_path;
 	struct event		*ev_watchdog;
 	struct persist		*persist;
+	struct actions		*actions;
 	bool			 ready;
 	uint64_t		 upcalls;
 	int			 debug;		/* -d: debug logging always */
@@ -137,6 +138,27 @@ kuifd_source_stats(void *arg)
 	return o;
 }
 
+static json_t *
+kuifd_actions_json(void *arg)
+{
+	struct kuifd *k = arg;
+
+	return actions_json(k->actions);
+}
+
+/*
+ * (Re)reads the action rules; the bus calls them only while there are
+ * some, so that events cost nothing more without rules.
+ */
+static void
+kuifd_load_actions(struct kuifd *k)
+{
+	actions_set_max_running(k->actions, k->conf.actions_max_running);
+	actions_load(k->actions);
+	bus_set_observer(k->bus, actions_count(k->actions) > 0 ?
+	    actions_event : NULL, k->actions);
+}
+
 /* Keys that a reload cannot apply: each change is named in the log. */
 static void
 kuifd_reload_needs_restart(const struct config *old, const struct config *new)
@@ -153,6 +175,8 @@ kuifd_reload_needs_restart(const struct config *old, const struct config *new)
 	RESTART(old->ring != new->ring, "[sources] ring");
 	RESTART(old->signal != new->signal, "[sources] signal");
 	RESTART(old->inotify != new->inotify, "[sources] inotify");
+	RESTART(strcmp(old->actions_dir, new->actions_dir) != 0,
+	    "[actions] directory");
 #undef RESTART
 }
 
@@ -188,9 +212,12 @@ kuifd_reload(struct kuifd *k)
 	conf.inotify = k->conf.inotify;
 	free(conf.socket_path);
 	conf.socket_path = xstrdup(k->conf.socket_path);
+	free(conf.actions_dir);
+	conf.actions_dir = xstrdup(k->conf.actions_dir);
 	config_free(&k->conf);
 	k->conf = conf;
 	bus_set_journal(k->bus, &k->conf.journal);
+	kuifd_load_actions(k);
 	log_debug("running configuration: max_clients %u, client_buffer "
 	    "%zu, client_timeout %u, %zu journal patterns, verbose %s",
 	    k->conf.max_clients, k->conf.client_buffer,
@@ -346,6 +373,13 @@ main(int argc, char **argv)
 	    config_load(k.conf_path, &k.conf) == -1)
 		fatalx("bad configuration %s", k.conf_path);
 	if (check_only) {
+		/* A broken rule file is skipped, not fatal: said (file:line,
+		 * and how many rules), not failed. */
+		struct actions *a = actions_create(NULL, k.conf.actions_dir,
+		    ACTIONS_RUN_DIR, k.conf.actions_max_running);
+
+		actions_load(a);
+		actions_free(a);
 		printf("configuration OK\n");
 		config_free(&k.conf);
 		return 0;
@@ -378,6 +412,10 @@ main(int argc, char **argv)
 	if (k.server == NULL)
 		fatalx("cannot open the client socket");
 	server_set_hooks(k.server, kuifd_upcall, kuifd_source_stats, &k);
+	k.actions = actions_create(k.base, k.conf.actions_dir, ACTIONS_RUN_DIR,
+	    k.conf.actions_max_running);
+	server_set_actions_hook(k.server, kuifd_actions_json, &k);
+	kuifd_load_actions(&k);
 	log_lifecycle("start", "kuifd %s starting (pid %d)", KUIFD_VERSION,
 	    (int)getpid());
 	if (k.conf.ring)
@@ -428,6 +466,8 @@ main(int argc, char **argv)
 	src_ring_free(k.ring);
 	src_inotify_free(k.inotify);
 	server_free(k.server);
+	bus_set_observer(k.bus, NULL, NULL);
+	actions_free(k.actions);
 	bus_free(k.bus);
 	persist_close(k.persist);
 	config_free(&k.conf);

@@ -25,6 +25,7 @@ static const struct {
 	{ "ping", REQ_PING },
 	{ "emit", REQ_EMIT },
 	{ "upcall", REQ_UPCALL },
+	{ "actions", REQ_ACTIONS },
 };
 
 /* Only these keys are allowed for each op: typos are errors, not no-ops. */
@@ -36,6 +37,7 @@ static const char *const request_keys[][6] = {
 	[REQ_EMIT] = { "event", "payload", NULL },
 	[REQ_UPCALL] = { "kseq", "time_ns", "event", "payload", "payload_hex",
 	    NULL },
+	[REQ_ACTIONS] = { NULL },
 };
 
 static int

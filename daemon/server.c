@@ -129,6 +129,8 @@ struct server {
 	server_upcall_fn	 upcall;
 	server_stats_fn		 stats;
 	void			*hook_arg;
+	server_actions_fn	 actions;
+	void			*actions_arg;
 };
 
 static void server_client_close(struct client *);
@@ -719,6 +721,11 @@ server_client_request(struct client *c, const char *line, size_t n)
 	case REQ_UPCALL:
 		server_client_upcall(c, &req);
 		break;
+	case REQ_ACTIONS:
+		server_client_send(c, json_line(c->server->actions != NULL ?
+		    c->server->actions(c->server->actions_arg) :
+		    actions_json(NULL), NULL));
+		break;
 	}
 	request_free(&req);
 }
@@ -1246,6 +1253,13 @@ server_set_hooks(struct server *srv, server_upcall_fn upcall,
 	srv->upcall = upcall;
 	srv->stats = stats;
 	srv->hook_arg = arg;
+}
+
+void
+server_set_actions_hook(struct server *srv, server_actions_fn fn, void *arg)
+{
+	srv->actions = fn;
+	srv->actions_arg = arg;
 }
 
 size_t

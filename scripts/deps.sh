@@ -12,7 +12,8 @@ linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static kmod cpio xz-utils udev
 sparse python3 valgrind dkms clang libclang-rt-14-dev zsh bash-completion
 linux-source-6.1 linux-source-6.12 iproute2 gnuplot-nox
-flex bison bc libelf-dev python3-jsonschema systemd-journal-remote"
+flex bison bc libelf-dev python3-jsonschema systemd-journal-remote
+dbus polkitd"
 
 missing=""
 for p in $PKGS; do

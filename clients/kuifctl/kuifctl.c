@@ -48,6 +48,7 @@ enum {
 	CMD_PING	= 1 << 3,
 	CMD_EMIT	= 1 << 4,
 	CMD_HELP	= 1 << 5,
+	CMD_ACTIONS	= 1 << 6,
 	CMD_ALL		= 0xff,
 };
 
@@ -82,6 +83,10 @@ static const struct command commands[] = {
 	{ "emit", CMD_EMIT, 1, 2, "emit [--] EVENT [PAYLOAD]",
 	  "Have the kernel emit an event through kuifd; prints kuifd's reply,\n"
 	  "{\"type\":\"emitted\",\"kseq\":N}.\n" },
+	{ "actions", CMD_ACTIONS, 0, 0, "actions [-o short|json]",
+	  "The action rules kuifd loaded from /etc/kuifd/actions.d, each\n"
+	  "with its match, unit and counters, and the files it skipped\n"
+	  "(file:line: why).\n" },
 	{ "help", CMD_HELP, 0, 1, "help [COMMAND]",
 	  "Print help, for one command or all.\n" },
 };
@@ -108,8 +113,8 @@ static const struct {
 	unsigned	 mask;
 } opt_commands[] = {
 	{ 'S', CMD_ALL }, { 'h', CMD_ALL }, { 'V', CMD_ALL },
-	{ 'o', CMD_MONITOR | CMD_STATS | CMD_PING },
-	{ 'j', CMD_MONITOR | CMD_STATS | CMD_PING },
+	{ 'o', CMD_MONITOR | CMD_STATS | CMD_PING | CMD_ACTIONS },
+	{ 'j', CMD_MONITOR | CMD_STATS | CMD_PING | CMD_ACTIONS },
 	{ 'e', CMD_MONITOR }, { 's', CMD_MONITOR }, { 'f', CMD_MONITOR },
 	{ 'n', CMD_MONITOR }, { 't', CMD_MONITOR }, { 'R', CMD_MONITOR },
 	{ 'L', CMD_MONITOR },
@@ -571,6 +576,75 @@ cmd_stats(void)
 	return 0;
 }
 
+static void
+print_globs(const char *what, json_t *list)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		return;
+	printf(" %s", what);
+	json_array_foreach(list, i, v) {
+		putchar(i == 0 ? '=' : ',');
+		put_escaped(json_string_value(v));
+	}
+}
+
+static int
+cmd_actions(void)
+{
+	struct kuif_client *c = connect_or_die();
+	json_t *reply, *r, *n;
+	size_t i;
+
+	request_or_die(c, json_pack("{s:s}", "op", "actions"), "actions",
+	    &reply);
+	if (o.output != OUT_SHORT) {
+		print_json(reply, o.output);
+		goto out;
+	}
+	printf("directory %s, system bus %s%s%s, running %lld of %lld\n",
+	    str(reply, "directory"), str(reply, "bus"),
+	    *str(reply, "bus_error") != '\0' ? ": " : "",
+	    str(reply, "bus_error"),
+	    (long long)json_integer_value(json_object_get(reply, "running")),
+	    (long long)json_integer_value(json_object_get(reply,
+	    "max_running")));
+	json_array_foreach(json_object_get(reply, "rules"), i, r) {
+		n = json_object_get(r, "counters");
+		printf("%s:%lld [%s] unit=%s", str(r, "file"),
+		    (long long)json_integer_value(json_object_get(r, "line")),
+		    str(r, "name"), str(r, "unit"));
+		print_globs("event", json_object_get(r, "event"));
+		print_globs("source", json_object_get(r, "source"));
+		if (json_is_string(json_object_get(r, "payload"))) {
+			printf(" payload=");
+			put_escaped(str(r, "payload"));
+		}
+		printf(" rate_limit=%s burst=%lld max_running=%lld\n",
+		    str(r, "rate_limit"), (long long)json_integer_value(
+		    json_object_get(r, "burst")), (long long)
+		    json_integer_value(json_object_get(r, "max_running")));
+		printf("    running %lld, matched %lld, started %lld, "
+		    "succeeded %lld, failed %lld, start_failed %lld, "
+		    "rate_limited %lld, capped %lld\n",
+		    (long long)json_integer_value(json_object_get(r, "running")),
+#define N(k) (long long)json_integer_value(json_object_get(n, k))
+		    N("matched"), N("started"), N("succeeded"), N("failed"),
+		    N("start_failed"), N("rate_limited"), N("capped"));
+#undef N
+	}
+	json_array_foreach(json_object_get(reply, "errors"), i, r)
+		printf("%s:%lld: %s (file skipped)\n", str(r, "file"),
+		    (long long)json_integer_value(json_object_get(r, "line")),
+		    str(r, "message"));
+out:
+	json_decref(reply);
+	kuif_close(c);
+	return 0;
+}
+
 static int
 read_small(const char *path, char *buf, size_t size)
 {
@@ -749,6 +823,8 @@ main(int argc, char **argv)
 		return cmd_status();
 	case CMD_PING:
 		return cmd_ping();
+	case CMD_ACTIONS:
+		return cmd_actions();
 	default:
 		return cmd_emit(args, nargs);
 	}

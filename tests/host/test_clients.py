@@ -436,6 +436,9 @@ def test_bash_completion():
         {"short", "json", "json-seq", "cat"}
     assert complete("bash", "kuifctl", "stats", "-o", "") == \
         {"short", "json", "json-seq"}
+    assert complete("bash", "kuifctl", "actions", "-o", "") == \
+        {"short", "json", "json-seq"}
+    assert "actions" in complete("bash", "kuifctl", "")
     assert "--reconnect-limit" in complete("bash", "kuifctl", "monitor", "--r")
 
 

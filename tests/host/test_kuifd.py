@@ -728,6 +728,59 @@ def wait_log(k, text, count=1, timeout=5):
 
 
 @test
+def test_actions_rules_broken_file_counters_and_reload():
+    """Action rules: a broken file is logged as file:line and skipped, the
+    good one loads and counts a matching event; SIGHUP adds a new file.
+    No system bus here (or no such unit): the start fails and is counted,
+    and kuifd runs on."""
+    d = tempfile.mkdtemp(prefix="kuifd-test-")
+    acts = os.path.join(d, "actions.d")
+    os.mkdir(acts)
+    with open(os.path.join(acts, "10-good.conf"), "w") as f:
+        f.write("[good]\nevent = hosttest.*\nsource = upcall\n"
+                "unit = kuif-action-hosttest@.service\n")
+    with open(os.path.join(acts, "20-bad.conf"), "w") as f:
+        f.write("# a comment\n[bad]\nevent = x\nunit = sshd.service\n")
+    k = Kuifd(f"[actions]\ndirectory = {acts}\n", directory=d)
+    c = Client(k)
+    r = c.request({"op": "actions"})
+    assert r["type"] == "actions" and r["directory"] == acts, r
+    assert [x["name"] for x in r["rules"]] == ["good"], r
+    assert r["errors"] == [{"file": "20-bad.conf", "line": 4, "message":
+        r["errors"][0]["message"]}], r
+    assert "kuif-action-NAME@.service" in r["errors"][0]["message"], r
+    wait_log(k, "/20-bad.conf:4: unit")
+    assert upcall(c, 1, "hosttest.one", "x")["type"] == "accepted"
+    assert upcall(c, 2, "other.event", "x")["type"] == "accepted"
+    assert upcall(c, 3, "hosttest.two", "x")["type"] == "accepted"
+    assert upcall(c, 4, "hosttest.three", "x")["type"] == "accepted"
+    deadline = time.time() + 5
+    while True:
+        n = c.request({"op": "actions"})["rules"][0]["counters"]
+        if n["start_failed"] == 3 or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert n == {"matched": 3, "started": 0, "succeeded": 0, "failed": 0,
+                 "start_failed": 3, "rate_limited": 0, "capped": 0}, n
+    # The first drop is logged at once, the two after it within 10 s
+    # together when the 10 s are over.
+    wait_log(k, "action 10-good.conf/[good]: 1 events dropped")
+    wait_log(k, "action 10-good.conf/[good]: 2 events dropped (last: "
+             "held back", timeout=15)
+    with open(os.path.join(acts, "30-new.conf"), "w") as f:
+        f.write("[new]\nevent = other.*\n"
+                "unit = kuif-action-hosttest@.service\n")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_log(k, "configuration " + k.conf + " reloaded")
+    r = c.request({"op": "actions"})
+    assert [x["name"] for x in r["rules"]] == ["good", "new"], r
+    # The good rule kept its counters over the reload.
+    assert r["rules"][0]["counters"]["matched"] == 3, r
+    assert c.request({"op": "actions", "x": 1})["type"] == "error"
+    k.stop()
+
+
+@test
 def test_sighup_applies_verbose_and_names_keys_needing_restart():
     k = Kuifd("[log]\nverbose = no\n")
     k.write_conf("[log]\nverbose = yes\n[events]\nhistory = 32\n"

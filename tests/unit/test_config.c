@@ -50,6 +50,8 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->signal, b->signal);
 	assert_int_equal(a->inotify, b->inotify);
 	assert_int_equal(a->verbose, b->verbose);
+	assert_string_equal(a->actions_dir, b->actions_dir);
+	assert_int_equal(a->actions_max_running, b->actions_max_running);
 }
 
 static const char *const config_keys[][2] = {
@@ -58,7 +60,8 @@ static const char *const config_keys[][2] = {
 	{ "events", "history" }, { "events", "reorder_ms" },
 	{ "sources", "ring" }, { "sources", "signal" },
 	{ "sources", "inotify" }, { "journal", "events" },
-	{ "log", "verbose" },
+	{ "log", "verbose" }, { "actions", "directory" },
+	{ "actions", "max_running" },
 };
 #define NCONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -113,7 +116,8 @@ test_config_every_key_is_read(void **state)
 	    "max_clients = 7\nclient_buffer = 4096\nclient_timeout = 9\n"
 	    "[events]\nhistory = 16\nreorder_ms = 0\n"
 	    "[sources]\nring = no\nsignal = no\ninotify = no\n"
-	    "[journal]\nevents = a.* b\n[log]\nverbose = yes\n", &conf), 0);
+	    "[journal]\nevents = a.* b\n[log]\nverbose = yes\n"
+	    "[actions]\ndirectory = /tmp/acts\nmax_running = 3\n", &conf), 0);
 	memset(&def, 0, sizeof(def));
 	def.socket_path = (char *)"/tmp/y.sock";
 	def.max_clients = 7;
@@ -125,6 +129,8 @@ test_config_every_key_is_read(void **state)
 	def.journal.events[1] = (char *)"b";
 	def.journal.nevents = 2;
 	def.verbose = 1;
+	def.actions_dir = (char *)"/tmp/acts";
+	def.actions_max_running = 3;
 	assert_config_equal(&conf, &def);
 	config_free(&conf);
 }
@@ -161,6 +167,9 @@ test_config_bad_input_keeps_old(void **state)
 		"[log]\nverbose = maybe\n",
 		"[server\n",
 		"max_clients = 3\n",
+		"[actions]\nmax_running = 0\n",
+		"[actions]\nmax_running = 257\n",
+		"[actions]\ndirectory = actions.d\n",
 	};
 	struct config conf;
 	size_t i;
