@@ -3,7 +3,8 @@
 """The event catalogue covers every event name the code produces.
 
 Scans kmod/ and daemon/ for event names: every dotted string literal
-("chardev.write", "sysctl.%s"; file names such as "kuif.h" aside) and the
+("chardev.write", "sysctl.%s"; file names such as "kuif.h" and D-Bus
+names such as "org.freedesktop.systemd1" aside) and the
 name of every kuif_emit*() call made with a literal ("bench"). Each must
 be in docs/events.md (a row of a table, in backquotes) and in the man page
 docs/man/kuif-events.7; a name with %s must be matched by one there. Also
@@ -27,6 +28,7 @@ RESULTS = []
 DOTTED = re.compile(r'"([a-z][a-z0-9_-]*\.[a-z0-9._%-]+)"')
 EMIT = re.compile(r'\bkuif_emit(?:_on)?\s*\(\s*(?:[a-z_]+\s*,\s*)?"([^"]+)"')
 NOT_EVENTS = (".h", ".c", ".ko", ".sock", ".conf", ".lock", ".service")
+NOT_EVENT_PREFIXES = ("org.",)  # D-Bus names (daemon/actions.c)
 
 
 def code_names():
@@ -39,7 +41,8 @@ def code_names():
         for rx in (DOTTED, EMIT):
             for m in rx.finditer(text):
                 name = m.group(1)
-                if name.endswith(NOT_EVENTS):
+                if name.endswith(NOT_EVENTS) or \
+                        name.startswith(NOT_EVENT_PREFIXES):
                     continue
                 names.setdefault(name, os.path.relpath(path, TOP))
     return names
