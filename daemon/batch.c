@@ -2,7 +2,7 @@
 /*
  * The batch: the records published since the subscribers were last given
  * theirs (one pass of the event loop, at most BATCH_RECORDS records or
- * BATCH_BYTES bytes), in one buffer, so that what a subscriber costs is
+ * BATCH_BYTES bytes, less for a small client_buffer), in one buffer, so that what a subscriber costs is
  * per batch, not per record.
  *
  * - Filters are shared: subscribers that asked for the same patterns hold
@@ -61,6 +61,7 @@ struct batch {
 	struct batch_buf	*buf;
 	struct batch_buf	*spare;		/* a free buffer, kept */
 	struct batch_buf_list	 held;		/* earlier buffers outputs hold */
+	size_t			 limit;		/* bytes: delivered at this */
 	struct batch_filter_list filters;
 	struct batch_run	 all;		/* the run of an empty filter */
 	struct batch_record	 rec[BATCH_RECORDS];
@@ -73,7 +74,20 @@ batch_create(void)
 
 	TAILQ_INIT(&b->filters);
 	LIST_INIT(&b->held);
+	b->limit = BATCH_BYTES;
 	return b;
+}
+
+/*
+ * At most a quarter of the smallest output bound (client_buffer), so
+ * that a subscriber's output crosses half of it, where it holds the
+ * sources, before a batch can take it past the bound.
+ */
+void
+batch_set_limit(struct batch *b, size_t client_buffer)
+{
+	b->limit = client_buffer / 4 < BATCH_BYTES ? client_buffer / 4 :
+	    BATCH_BYTES;
 }
 
 /* The last holder let go: kept as the spare, or freed. */
@@ -160,7 +174,7 @@ bool
 batch_full(const struct batch *b, size_t len)
 {
 	return b->n == BATCH_RECORDS ||
-	    (b->n > 0 && b->len + len > BATCH_BYTES);
+	    (b->n > 0 && b->len + len > b->limit);
 }
 
 /*

@@ -104,6 +104,7 @@ struct batch_run {
 
 struct batch	*batch_create(void);
 void		 batch_free(struct batch *);
+void		 batch_set_limit(struct batch *, size_t);
 size_t		 batch_count(const struct batch *);
 uint64_t	 batch_first(const struct batch *);
 bool		 batch_full(const struct batch *, size_t);

@@ -1222,6 +1222,7 @@ server_create(struct event_base *base, struct bus *bus,
 	    srv->ev_flush == NULL || srv->ev_hold == NULL)
 		fatalx("cannot create the server's timers");
 	srv->batch = batch_create();
+	batch_set_limit(srv->batch, srv->client_buffer);
 	bus_set_sink(bus, server_broadcast, srv);
 	return srv;
 }
@@ -1235,6 +1236,8 @@ server_reconfigure(struct server *srv, const struct config *conf)
 	srv->emit_gid = conf->emit_gid;
 	srv->max_clients = conf->max_clients;
 	srv->client_buffer = conf->client_buffer;
+	if (srv->batch != NULL)
+		batch_set_limit(srv->batch, srv->client_buffer);
 	srv->client_timeout.tv_sec = (time_t)conf->client_timeout;
 	srv->client_timeout.tv_usec = 0;
 	TAILQ_FOREACH(c, &srv->clients, entry) {

@@ -209,6 +209,15 @@ test_batch_full(void **state)
 	add(b, 1000, "a", "e", BATCH_BYTES - 100);
 	assert_false(batch_full(b, 100));
 	assert_true(batch_full(b, 101));
+	/* A quarter of a small client_buffer: the output crosses half of
+	 * it, and holds the sources, before a batch can pass it. */
+	batch_reset(b);
+	batch_set_limit(b, 65536);
+	add(b, 2000, "a", "e", 16000);
+	assert_false(batch_full(b, 384));
+	assert_true(batch_full(b, 385));
+	batch_set_limit(b, 1 << 30);
+	assert_false(batch_full(b, 385));
 	batch_free(b);
 }
 
