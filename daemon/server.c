@@ -574,11 +574,17 @@ static void
 server_client_subscribe(struct client *c, struct request *req)
 {
 	struct bus *bus = c->server->bus;
+	bool reset = req->has_since && req->since > bus_seq(bus);
 
 	server_client_filter(c, &req->filter);
-	c->subscribed = true;
+	/*
+	 * The reply first, sent while the client is not yet subscribed:
+	 * records published earlier in this pass are not this
+	 * subscription's (server_client_send delivers the batch).
+	 */
+	c->subscribed = false;
 	server_client_send(c, proto_subscribed(bus_seq(bus), NULL));
-	if (req->has_since && req->since > bus_seq(bus)) {
+	if (reset) {
 		/*
 		 * A seq we never published: kuifd restarted without its
 		 * history and numbers from 1 again. How much the client
@@ -587,18 +593,15 @@ server_client_subscribe(struct client *c, struct request *req)
 		 */
 		server_client_send(c, proto_lost(0, 0, "history_reset", NULL));
 		c->cursor = 1;
-		c->replaying = true;
-		c->lag_reason = "history";
-		server_client_replay(c);
-	} else if (req->has_since && req->since < bus_seq(bus)) {
+	} else if (req->has_since && req->since < bus_seq(bus))
 		c->cursor = req->since + 1;
-		c->replaying = true;
-		c->lag_reason = "history";
-		server_client_replay(c);
-	} else {
+	else
 		c->cursor = bus_seq(bus) + 1;
-		c->replaying = false;
-	}
+	c->replaying = c->cursor <= bus_seq(bus);
+	c->lag_reason = "history";
+	c->subscribed = true;
+	if (c->replaying)
+		server_client_replay(c);
 }
 
 /* Clients being closed do not count against the limit. */
