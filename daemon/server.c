@@ -519,10 +519,17 @@ server_client_deliver(struct client *c)
 	if (n == 0 || !c->subscribed || c->closing || c->replaying ||
 	    c->cursor >= first + n)
 		return;
-	/* A live subscriber had every record before the batch. */
-	if (c->cursor < first)
-		fatalx("client %u: cursor %llu before the batch's %llu", c->id,
-		    (unsigned long long)c->cursor, (unsigned long long)first);
+	/* A live subscriber had every record before the batch; should one
+	 * not, it catches up from the history rather than skip them. */
+	if (c->cursor < first) {
+		log_warnx("client %u: cursor %llu before the batch's %llu",
+		    c->id, (unsigned long long)c->cursor,
+		    (unsigned long long)first);
+		c->replaying = true;
+		c->lag_reason = "history";
+		server_client_dirty(c);
+		return;
+	}
 	start = (size_t)(c->cursor - first);
 	queued = server_client_queued(c);
 	nruns = batch_runs(srv->batch, c->shared, &runs);
