@@ -32,31 +32,70 @@ event_name_valid(const char *name, size_t len)
 	return true;
 }
 
+/*
+ * The length of the valid name that ends with a NUL within size bytes,
+ * or 0: the end and the rule found in one pass, for the ring's records.
+ */
+size_t
+event_name_check(const char *name, size_t size)
+{
+	size_t i;
+	char c;
+
+	if (size > KUIF_EVENT_NAME_MAX)
+		size = KUIF_EVENT_NAME_MAX;
+	if (size == 0 || name[0] < 'a' || name[0] > 'z')
+		return 0;
+	for (i = 1; i < size; i++) {
+		c = name[i];
+		if (c == '\0')
+			return i;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 0;	/* no NUL: longer than a name can be */
+}
+
 /* "00" to "99": two digits per division. */
 static const char event_digits[] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/* Writes v in decimal at p; returns the number of digits. */
+/* Writes v in decimal at p; returns the number of digits. Straight into
+ * p, from its last digit: no copy through a buffer of its own. */
 static size_t
 event_put_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	size_t n = sizeof(tmp);
+	static const uint64_t pow10[20] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+		10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+		100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+		100000000000000ULL, 1000000000000000ULL,
+		10000000000000000ULL, 100000000000000000ULL,
+		1000000000000000000ULL, 10000000000000000000ULL,
+	};
+	/* Digits from the bit length (1233 / 4096 ~ log10 2), then exact. */
+	size_t n = (size_t)(64 - __builtin_clzll(v | 1)) * 1233 >> 12, o;
 
+	if (n < 20 && v >= pow10[n])
+		n++;
+	if (n == 0)
+		n = 1;
+	o = n;
 	while (v >= 100) {
-		n -= 2;
-		memcpy(tmp + n, event_digits + v % 100 * 2, 2);
+		o -= 2;
+		p[o] = event_digits[v % 100 * 2];
+		p[o + 1] = event_digits[v % 100 * 2 + 1];
 		v /= 100;
 	}
 	if (v >= 10) {
-		n -= 2;
-		memcpy(tmp + n, event_digits + v * 2, 2);
+		p[0] = event_digits[v * 2];
+		p[1] = event_digits[v * 2 + 1];
 	} else
-		tmp[--n] = (char)('0' + v);
-	memcpy(p, tmp + n, sizeof(tmp) - n);
-	return sizeof(tmp) - n;
+		p[0] = (char)('0' + v);
+	return n;
 }
 
 /*
@@ -262,6 +301,31 @@ event_plain(const uint8_t *s, size_t n)
 	return true;
 }
 
+/*
+ * A source or a name (NUL-terminated within size) as a JSON string's
+ * contents; returns the bytes written. They are a few plain bytes: one
+ * pass finds the end and copies, and only a byte that needs more sends
+ * the whole to json_escape().
+ */
+static size_t
+event_put_str(char *buf, const char *s, size_t size)
+{
+	size_t n;
+	uint8_t c;
+
+	for (n = 0; n < size; n++) {
+		c = (uint8_t)s[n];
+		if (event_special[c]) {
+			if (c == '\0')
+				return n;
+			n += strnlen(s + n, size - n);
+			return json_escape(buf, (const uint8_t *)s, n);
+		}
+		buf[n] = (char)c;
+	}
+	return n;
+}
+
 #define APPEND(lit) do {					\
 	memcpy(buf + o, lit, sizeof(lit) - 1);			\
 	o += sizeof(lit) - 1;					\
@@ -327,19 +391,9 @@ event_json_write(const struct event *ev, char *buf)
 	o += n;
 	APPEND("\"");
 	APPEND(",\"source\":\"");
-	n = strnlen(ev->source, sizeof(ev->source));
-	if (event_plain((const uint8_t *)ev->source, n)) {
-		memcpy(buf + o, ev->source, n);
-		o += n;
-	} else
-		o += json_escape(buf + o, (const uint8_t *)ev->source, n);
+	o += event_put_str(buf + o, ev->source, sizeof(ev->source));
 	APPEND("\",\"event\":\"");
-	n = strnlen(ev->name, sizeof(ev->name));
-	if (event_plain((const uint8_t *)ev->name, n)) {
-		memcpy(buf + o, ev->name, n);
-		o += n;
-	} else
-		o += json_escape(buf + o, (const uint8_t *)ev->name, n);
+	o += event_put_str(buf + o, ev->name, sizeof(ev->name));
 	if (ev->kseq == 0 && strcmp(ev->source, "inotify") == 0)
 		return o + event_file_data(buf + o, ev);
 	/*

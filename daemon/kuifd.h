@@ -68,6 +68,7 @@ size_t	 event_json_write(const struct event *, char *);
 char	*event_to_json(const struct event *, size_t *);
 size_t	 event_put_time(char *, uint64_t);
 bool	 event_name_valid(const char *, size_t);
+size_t	 event_name_check(const char *, size_t);
 bool	 utf8_valid(const uint8_t *, size_t);
 int	 event_format_time(uint64_t, char *, size_t);
 

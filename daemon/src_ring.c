@@ -254,8 +254,8 @@ src_ring_decode_one(const uint8_t *data, uint32_t data_size, uint64_t pos,
 		*dup = true;
 		return h.len;
 	}
-	name_len = strnlen(h.event, sizeof(h.event));
-	if (!event_name_valid(h.event, name_len))
+	name_len = event_name_check(h.event, sizeof(h.event));
+	if (name_len == 0)
 		return 0;
 	/* All but the payload past its length, which nothing reads. */
 	memset(ev, 0, offsetof(struct event, payload));

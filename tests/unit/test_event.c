@@ -301,6 +301,97 @@ test_event_json_every_byte_everywhere(void **state)
 	}
 }
 
+/* seq and kseq at every number of digits, and at each power of ten. */
+static void
+test_event_json_numbers_every_length(void **state)
+{
+	char want[32], got[64];
+	struct event ev;
+	uint64_t p = 1, v;
+	char *line;
+	int e, d;
+
+	(void)state;
+	for (e = 0; e < 20; e++, p *= 10) {
+		for (d = -1; d <= 1; d++) {
+			v = p + (uint64_t)(int64_t)d;
+			if (v == 0)
+				v = 1;	/* kseq 0 leaves the field out */
+			ev = sample("x", 1);
+			ev.seq = v;
+			ev.kseq = UINT64_MAX - v;
+			line = event_to_json(&ev, NULL);
+			assert_non_null(line);
+			snprintf(want, sizeof(want), "%llu",
+			    (unsigned long long)v);
+			snprintf(got, sizeof(got), "\"seq\":%s,", want);
+			assert_non_null(strstr(line, got));
+			snprintf(got, sizeof(got), "\"kseq\":%llu,",
+			    (unsigned long long)(UINT64_MAX - v));
+			assert_non_null(strstr(line, got));
+			free(line);
+		}
+	}
+}
+
+/* A source or a name with bytes that need escaping is escaped whole;
+ * one that fills its array without a NUL ends at the array. */
+static void
+test_event_json_source_and_name_escaped(void **state)
+{
+	struct event ev = sample("p", 1);
+	char *line;
+
+	(void)state;
+	strcpy(ev.source, "a\"b\\c");
+	strcpy(ev.name, "x\ty");
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line,
+	    "\"source\":\"a\\\"b\\\\c\",\"event\":\"x\\ty\","));
+	free(line);
+	memset(ev.source, 's', sizeof(ev.source));
+	memset(ev.name, 'n', sizeof(ev.name));
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"source\":\"ssssssssssssssss\","));
+	assert_non_null(strstr(line,
+	    "\"event\":\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\","));
+	free(line);
+}
+
+/* event_name_check() agrees with event_name_valid() on the names the
+ * ring can carry: NUL-terminated within KUIF_EVENT_NAME_MAX bytes. */
+static void
+test_event_name_check_is_the_kernels_rule(void **state)
+{
+	char name[KUIF_EVENT_NAME_MAX];
+	size_t len, i;
+	int c;
+
+	(void)state;
+	assert_int_equal(event_name_check("net.up", sizeof(name)), 6);
+	memset(name, 0, sizeof(name));
+	assert_int_equal(event_name_check(name, sizeof(name)), 0);
+	memset(name, 'a', sizeof(name));	/* no NUL */
+	assert_int_equal(event_name_check(name, sizeof(name)), 0);
+	name[sizeof(name) - 1] = '\0';		/* 31 bytes: the longest */
+	assert_int_equal(event_name_check(name, sizeof(name)),
+	    sizeof(name) - 1);
+	for (c = 1; c < 256; c++) {
+		for (i = 0; i < 3; i++) {
+			memset(name, 0, sizeof(name));
+			memcpy(name, "abc", 3);
+			name[i] = (char)c;
+			len = event_name_check(name, sizeof(name));
+			if (event_name_valid(name, 3))
+				assert_int_equal(len, 3);
+			else
+				assert_int_equal(len, 0);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -315,6 +406,9 @@ main(void)
 		cmocka_unit_test(test_event_json_file_has_time_path_and_value),
 		cmocka_unit_test(test_time_cache_follows_every_second),
 		cmocka_unit_test(test_event_json_every_byte_everywhere),
+		cmocka_unit_test(test_event_json_numbers_every_length),
+		cmocka_unit_test(test_event_json_source_and_name_escaped),
+		cmocka_unit_test(test_event_name_check_is_the_kernels_rule),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
