@@ -27,7 +27,7 @@
 #                       TCG it recorded no samples in our runs
 #   BENCH_CG_N          events counted by callgrind per figure [512]
 #   BENCH_RING_SIZES    ring_pages values the ring's zero-loss search is
-#                       repeated with, besides the loaded one [1024]
+#                       repeated with, besides the loaded one [64 4096]: the module's default and its largest
 #   BENCH_PARTS         the parts to run, separated by commas or spaces
 #                       [tp loss ring lat fan default cg mem perf]: a subset
 #                       shortens a run while iterating (render.py needs
@@ -44,7 +44,7 @@ LAT_S=${BENCH_LAT_SECONDS:-10}
 FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
 PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , ' ')
-RING_SIZES=$(echo "${BENCH_RING_SIZES:-1024}" | tr , ' ')
+RING_SIZES=$(echo "${BENCH_RING_SIZES:-64 4096}" | tr , ' ')
 CG_N=${BENCH_CG_N:-512}
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
