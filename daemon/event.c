@@ -99,6 +99,45 @@ event_put_u64(char *p, uint64_t v)
 }
 
 /*
+ * The last number written in one place of the line, as text: seq goes up
+ * by one a record, and so do the kseqs of a burst, so the next one is
+ * mostly this one with its last digit incremented, not ten divisions.
+ * kuifd runs one thread.
+ */
+struct event_decimal {
+	uint64_t	v;
+	size_t		n;		/* digits in s; 0: nothing yet */
+	char		s[20];
+};
+
+static struct event_decimal event_seq_text, event_kseq_text;
+
+/* Writes v in decimal at p, as event_put_u64(); p has room for 20 bytes
+ * (all of them may be written, those past the digits with junk). */
+static size_t
+event_put_next(struct event_decimal *d, char *p, uint64_t v)
+{
+	size_t i;
+
+	if (d->n == 0 || v == 0 || v - 1 != d->v) {
+		d->n = event_put_u64(d->s, v);
+	} else {
+		for (i = d->n; i > 0 && d->s[i - 1] == '9'; i--)
+			d->s[i - 1] = '0';
+		if (i > 0)
+			d->s[i - 1]++;
+		else {
+			/* 99..9 + 1: one digit more, at most 20 (v fits). */
+			d->s[d->n++] = '0';
+			d->s[0] = '1';
+		}
+	}
+	d->v = v;
+	memcpy(p, d->s, sizeof(d->s));
+	return d->n;
+}
+
+/*
  * The second, "2026-11-28T22:04:19", of the last time formatted: events
  * come in bursts within one second, and gmtime_r is the costly part of a
  * line. kuifd runs one thread.
@@ -378,10 +417,10 @@ event_json_write(const struct event *ev, char *buf)
 	size_t o = 0, i, n;
 
 	APPEND("{\"type\":\"event\",\"seq\":");
-	o += event_put_u64(buf + o, ev->seq);
+	o += event_put_next(&event_seq_text, buf + o, ev->seq);
 	if (ev->kseq != 0) {	/* 0: a file observation, no kseq */
 		APPEND(",\"kseq\":");
-		o += event_put_u64(buf + o, ev->kseq);
+		o += event_put_next(&event_kseq_text, buf + o, ev->kseq);
 	}
 	/* A file observation's time is when kuifd read it. */
 	APPEND(",\"time\":\"");

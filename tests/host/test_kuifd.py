@@ -1023,6 +1023,63 @@ def feed_kuifd(conf="", binary=None):
 
 
 @test
+def test_subscribe_in_the_same_loop_pass_as_a_publish():
+    """A subscribe read in the same pass of kuifd's loop as a source's
+    records, before or after them, with and without "since": the new
+    subscriber gets each record of its range once, in order, then the
+    reply to its next request; the one subscribed all along gets every
+    record once. kuifd is stopped while both wait, so that one
+    epoll_wait returns both."""
+    k, feed = feed_kuifd()
+    witness = subscribe(k)
+    kseq = seq = 0
+    for case in range(8):
+        feed_first, since = case % 2 == 0, case // 2 % 2 == 0
+        c = Client(k)
+        req = {"op": "subscribe"}
+        if since:
+            req["since"] = seq
+        records = [ring_record(kseq + i, "pass.test", b"%d" % case)
+                   for i in range(1, 6)]
+        kseq += 5
+        os.kill(k.proc.pid, signal.SIGSTOP)
+        try:
+            if feed_first:
+                feed.s.sendto(b"r" + b"".join(records), feed.path)
+                c.send(req)
+            else:
+                c.send(req)
+                feed.s.sendto(b"r" + b"".join(records), feed.path)
+        finally:
+            os.kill(k.proc.pid, signal.SIGCONT)
+        assert feed.s.recv(512).decode() == "ok 5", case
+        r = c.recv()
+        assert r["type"] == "subscribed", (case, r)
+        got = [witness.recv() for _ in range(5)]
+        assert [g["seq"] for g in got] == list(range(seq + 1, seq + 6)), \
+            (case, got)
+        # Since: the records after seq, whichever came first. Without:
+        # those published after the subscribe, all or none of them here.
+        want = list(range(seq + 1, seq + 6))
+        if not since and feed_first:
+            want = []
+        mine = []
+        c.send({"op": "ping"})
+        while True:
+            r = c.recv()
+            if r["type"] == "pong":
+                break
+            mine.append(r)
+        assert [m["seq"] for m in mine] == want, (case, mine)
+        assert all(m["type"] == "event" for m in mine), (case, mine)
+        seq += 5
+        c.close()
+    assert witness.request({"op": "ping"}) == {"type": "pong"}
+    assert "before the batch" not in k.logtext(), k.logtext()[-2000:]
+    k.stop()
+
+
+@test
 def test_feed_same_kseq_on_every_channel_is_published_once():
     k, feed = feed_kuifd()
     a = subscribe(k)

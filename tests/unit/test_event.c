@@ -334,6 +334,51 @@ test_event_json_numbers_every_length(void **state)
 	}
 }
 
+/* Numbers one after the other, as seq is written: every carry, every
+ * new digit, and jumps back and forth between them. */
+static void
+test_event_json_numbers_in_sequence(void **state)
+{
+	static const uint64_t starts[] = {
+		0, 1, 95, 990, 99990, 9999999990ULL, 18446744073709551600ULL,
+	};
+	char want[64];
+	struct event ev;
+	uint64_t v;
+	char *line;
+	size_t i;
+	int j;
+
+	(void)state;
+	for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		for (j = 0; j < 15 + (i == 0) * 2000; j++) {
+			v = starts[i] + (uint64_t)j;
+			ev = sample("x", 1);
+			ev.seq = v;
+			ev.kseq = v + 1 != 0 ? v + 1 : 1;
+			if (j % 7 == 3)		/* a jump, and back */
+				ev.seq = v / 3;
+			line = event_to_json(&ev, NULL);
+			assert_non_null(line);
+			snprintf(want, sizeof(want), "\"seq\":%llu,\"kseq\":%llu,",
+			    (unsigned long long)ev.seq,
+			    (unsigned long long)ev.kseq);
+			if (strstr(line, want) == NULL)
+				fail_msg("%s: want %s", line, want);
+			free(line);
+		}
+	}
+	/* After the largest, 0 is not its successor. */
+	ev = sample("x", 1);
+	ev.seq = UINT64_MAX;
+	free(event_to_json(&ev, NULL));
+	ev.seq = 0;
+	line = event_to_json(&ev, NULL);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"seq\":0,"));
+	free(line);
+}
+
 /* A source or a name with bytes that need escaping is escaped whole;
  * one that fills its array without a NUL ends at the array. */
 static void
@@ -407,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_time_cache_follows_every_second),
 		cmocka_unit_test(test_event_json_every_byte_everywhere),
 		cmocka_unit_test(test_event_json_numbers_every_length),
+		cmocka_unit_test(test_event_json_numbers_in_sequence),
 		cmocka_unit_test(test_event_json_source_and_name_escaped),
 		cmocka_unit_test(test_event_name_check_is_the_kernels_rule),
 	};
