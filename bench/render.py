@@ -215,7 +215,8 @@ def main():
                   "boot, the kernel's real channel to K subscribers, counted "
                   "over " + r.get("meta.cg_n", "?") + " events after a "
                   "warm-up. Counts do not depend on the machine's load.\n")
-        ks = sorted({int(k.split(".")[1]) for k in cg})
+        ks = sorted({int(k.split(".")[1]) for k in cg
+                     if "_r" not in k.split(".")[0]})
         md.append("| path | " + " | ".join(f"{k} subscriber{'s' if k > 1 else ''}"
                                             for k in ks) + " | most / one |")
         md.append("|---|" + "---:|" * (len(ks) + 1))
@@ -227,6 +228,23 @@ def main():
                 f"{int(v):,}" if v is not None else "" for v in row) +
                 f" | {tail} |")
         md.append("")
+        steady = sorted((k for k in cg if "_r" in k.split(".")[0]),
+                        key=lambda k: (not k.startswith("ring"), k))
+        if steady:
+            md.append("One event at a time, at a steady rate (each event a "
+                      "wakeup of its own: epoll, the read, the write to the "
+                      "subscriber), one subscriber, against the same path "
+                      "in batches:\n")
+            md.append("| path | rate (events/s) | instructions per event "
+                      "| in batches | alone / in batches |")
+            md.append("|---|---:|---:|---:|---:|")
+            for k in steady:
+                path, rate = k.split(".")[0].split("_r")
+                v, b = cg[k], cg.get(f"{path}.1")
+                md.append(f"| {path} | {rate} | {int(v):,} | "
+                          f"{int(b):,} | {ratio(v, b):.2f}x |" if b else
+                          f"| {path} | {rate} | {int(v):,} | | |")
+            md.append("")
 
     if callgrind and os.path.exists(callgrind):
         md.append("## Per-event cost on the host (callgrind)\n")

@@ -26,8 +26,10 @@
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
 #                       TCG it recorded no samples in our runs
 #   BENCH_CG_N          events counted by callgrind per figure [512]
+#   BENCH_CG_STEADY_N   the same, one event at a time at BENCH_FAN_RATE [400]
 #   BENCH_RING_SIZES    ring_pages values the ring's zero-loss search is
-#                       repeated with, besides the loaded one [64 4096]: the module's default and its largest
+#                       repeated with, besides the loaded one [64 4096:
+#                       the module's default and its largest]
 #   BENCH_PARTS         the parts to run, separated by commas or spaces
 #                       [tp loss ring lat fan default cg mem perf]: a subset
 #                       shortens a run while iterating (render.py needs
@@ -46,6 +48,7 @@ FAN_RATE=${BENCH_FAN_RATE:-200}
 PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , ' ')
 RING_SIZES=$(echo "${BENCH_RING_SIZES:-64 4096}" | tr , ' ')
 CG_N=${BENCH_CG_N:-512}
+CG_STEADY_N=${BENCH_CG_STEADY_N:-400}
 PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
 CONF=/etc/kuifd/kuifd.conf
@@ -337,6 +340,11 @@ if part cg; then
 	put meta.cg_n "$CG_N"
 	"$B/callgrind.sh" -n "$CG_N" -k "$FANOUT" -o "$T/cg.txt" > "$T/cg.log" 2>&1 ||
 		die "callgrind.sh failed: $(tail -3 "$T/cg.log" | tr '\n' ' ')"
+	# The same, one event at a time at the steady rate: what a wakeup
+	# costs kuifd in instructions, against the CPU time it costs.
+	"$B/callgrind.sh" -n "$CG_STEADY_N" -k 1 -r "$FAN_RATE" -o "$T/cg.txt" \
+		> "$T/cg.log" 2>&1 ||
+		die "callgrind.sh -r failed: $(tail -3 "$T/cg.log" | tr '\n' ' ')"
 	while read -r k v; do put "$k" "$v"; done < "$T/cg.txt"
 	bench_conf
 fi

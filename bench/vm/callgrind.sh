@@ -10,12 +10,17 @@
 # buffers), then callgrind's counters are zeroed, N events pass, and the
 # counters are dumped (callgrind_control): the count over N is the cost
 # of one event, from the channel to the bytes written to the
-# subscribers. Instruction counts do not depend on the machine's load;
-# what varies between runs is how the events fall into wakeups (the
-# driver sends them in batches of 64).
+# subscribers. kuifd is stopped while the N events are emitted, so it
+# reads them in the largest passes it takes, whatever the machine's load
+# and timing; with -r, one event per wakeup instead.
 #
-#   callgrind.sh [-n N] [-k "K..."] [-p "ring netlink"] [-o OUT] [-d DIR]
+#   callgrind.sh [-n N] [-k "K..."] [-p "ring netlink"] [-r RATE] [-o OUT]
+#                [-d DIR]
 #
+# -r RATE sends the events one at a time at RATE per second instead of in
+# batches of 64: each is a wakeup of its own, and the figures, named
+# cg.PATH_rRATE.K, are the cost of an event that comes alone, wakeup and
+# write included.
 # -d DIR keeps each profile there as callgrind-PATH-K.out, for
 # callgrind_annotate.
 # Prints one line per figure, "cg.PATH.K INSTRUCTIONS_PER_EVENT", and
@@ -30,16 +35,18 @@ FANOUT="1"
 PATHS="ring netlink"
 OUTF=
 DUMPS=
+RATE=
 BASE=64
 SIZE=${BENCH_SIZE:-64}
-while getopts n:k:p:o:d: o; do
+while getopts n:k:p:r:o:d: o; do
 	case $o in
 	n) N=$OPTARG ;;
 	k) FANOUT=$OPTARG ;;
 	p) PATHS=$OPTARG ;;
 	o) OUTF=$OPTARG ;;
 	d) DUMPS=$OPTARG ;;
-	*) echo "usage: $0 [-n N] [-k \"K...\"] [-p \"ring netlink\"] [-o OUT] [-d DIR]" >&2
+	r) RATE=$OPTARG ;;
+	*) echo "usage: $0 [-n N] [-k \"K...\"] [-p \"ring netlink\"] [-r RATE] [-o OUT] [-d DIR]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -107,7 +114,7 @@ got() {
 
 drive() {
 	"$B/bench-drive" --count "$1" --size "$SIZE" --channels "$CH" \
-		--batch 64 $FOLLOW > "$T/drive.out" ||
+		$PACE > "$T/drive.out" ||
 		{ echo "bench-drive failed: $(cat "$T/drive.out")" >&2; return 1; }
 }
 
@@ -127,7 +134,19 @@ measure() {
 
 	callgrind_control -z "$KP" > "$T/cgc.log" 2>&1 ||
 		{ echo "callgrind_control -z: $(cat "$T/cgc.log")" >&2; return 1; }
-	drive "$N" || return 1
+	if [ -z "$RATE" ]; then
+		# Stopped while the kernel fills the channel, kuifd finds all
+		# N events at once and reads them in passes as large as it
+		# takes (the ring holds them; its netlink socket's buffer is
+		# 8 MiB): the count does not depend on how the driver's
+		# batches fell into kuifd's wakeups, which made it bimodal
+		# (4,501 or 8,290 for 256 subscribers, by the run).
+		kill -STOP "$KP"
+		drive "$N" || { kill -CONT "$KP"; return 1; }
+		kill -CONT "$KP"
+	else
+		drive "$N" || return 1
+	fi
 	for i in $(seq 6000); do
 		grep -q '^clients' "$T/main.out" && break
 		kill -0 "$main" 2> /dev/null || break
@@ -140,18 +159,20 @@ measure() {
 	wait "$main" 2> /dev/null
 	dump=$(ls -t "$T"/cg.out.* 2> /dev/null | head -1)
 	[ -n "$dump" ] || { echo "callgrind wrote no dump" >&2; return 1; }
-	[ -z "$DUMPS" ] || cp "$dump" "$DUMPS/callgrind-$1-$k.out"
+	[ -z "$DUMPS" ] || cp "$dump" "$DUMPS/callgrind-$1$TAG-$k.out"
 	awk -v n="$N" '/^(summary|totals):/ { printf "%d\n", $2 / n; exit }' "$dump"
 }
 
 for p in $PATHS; do
 	CH=1
-	FOLLOW=
-	[ "$p" = ring ] && { CH=2; FOLLOW=--follow-ring; }
+	PACE="--batch 64"
+	TAG=
+	[ "$p" = ring ] && { CH=2; PACE="--batch 64 --follow-ring"; }
+	[ -n "$RATE" ] && { PACE="--batch 1 --rate $RATE"; TAG=_r$RATE; }
 	start "$p" || exit 1
 	for k in $FANOUT; do
 		v=$(measure "$p" "$k") || exit 1
-		line="cg.$p.$k $v"
+		line="cg.$p$TAG.$k $v"
 		echo "$line"
 		[ -z "$OUTF" ] || echo "$line" >> "$OUTF"
 	done

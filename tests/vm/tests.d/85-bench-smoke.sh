@@ -9,13 +9,15 @@ t_bench_smoke() {
 	rm -rf "$o"
 	BENCH_OUT=$o BENCH_SCALE=0.002 BENCH_LOSS_SECONDS=1 BENCH_LOSS_STEPS=1 \
 		BENCH_LAT_RATE=200 BENCH_LAT_SECONDS=1 BENCH_FANOUT="1 4" \
-		BENCH_SIZE=64 BENCH_PERF=0 "$HERE/bench.sh" > "$T/bench.log" 2>&1 ||
+		BENCH_SIZE=64 BENCH_PERF=0 BENCH_RING_SIZES=64 BENCH_CG_N=64 \
+		BENCH_CG_STEADY_N=20 "$HERE/bench.sh" > "$T/bench.log" 2>&1 ||
 		{ tail -n 5 "$T/bench.log"; return 1; }
 	[ -f "$o/done" ] || { echo "bench.sh did not finish"; return 1; }
 	for k in tp.ring_raw.received tp.ring_kuifd.received tp.nl_raw.received \
 		tp.nl_kuifd.received fan.4.received_min mem.received mem.hwm_kib \
 		lat.ring_raw.samples lat.ring_kuifd.samples lat.nl_raw.samples \
-		lat.nl_kuifd.samples; do
+		lat.nl_kuifd.samples ringsz.64.ring_kuifd.rate cg.ring.1 \
+		cg.netlink.4 cg.ring_r200.1 cg.netlink_r200.1; do
 		awk -v k="$k" '$1 == k && $2 + 0 > 0 { f = 1 } END { exit !f }' \
 			"$o/results.txt" || { echo "$k missing or zero"; return 1; }
 	done
