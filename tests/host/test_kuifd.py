@@ -54,8 +54,12 @@ class Kuifd:
             [binary or KUIFD, "-c", self.conf, "-s", self.sock] + list(args),
             stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), env=env)
         RUNNING.append(self.proc)
+        # The socket is bound before the sources open their descriptors;
+        # "ready" comes after them. A test that counts kuifd's fds from
+        # the socket on counted too few on a loaded machine.
         deadline = time.time() + 10
-        while not os.path.exists(self.sock):
+        while not os.path.exists(self.sock) or \
+                " ready" not in self.logtext():
             if self.proc.poll() is not None or time.time() > deadline:
                 raise AssertionError("kuifd did not start: " + self.logtext())
             time.sleep(0.02)
@@ -1490,6 +1494,29 @@ def test_kuifctl_reconnects_after_kuifd_restart():
     k2.stop()
 
 
+def clients_left(k, kinds):
+    """The clients kuifd's log says are still connected, with what the
+    test made of each and every log line about it, and kuifd's fds."""
+    log = k.logtext().splitlines()
+    up = set()
+    for line in log:
+        m = re.search(r"client (\d+) (connected|\(uid .*\) disconnected)",
+                      line)
+        if m:
+            (up.add if m.group(2) == "connected" else up.discard)(
+                int(m.group(1)))
+    out = [f"{len(up)} clients still connected per the log"]
+    for cid in sorted(up)[:10]:
+        out.append(f"  client {cid} ({kinds.get(cid, '?')}):")
+        out += ["    " + line for line in log
+                if re.search(rf"client {cid}\b", line)][-6:]
+    fddir = f"/proc/{k.proc.pid}/fd"
+    out.append("fds: " + " ".join(
+        f"{n}:{os.readlink(os.path.join(fddir, n))}"
+        for n in sorted(os.listdir(fddir), key=int)))
+    return "\n".join(out)
+
+
 @test
 def test_load_1000_clients_garbage_and_stalls():
     """1000 clients come and go at random while events flow; some send
@@ -1507,6 +1534,7 @@ def test_load_1000_clients_garbage_and_stalls():
     good = subscribe(k)
     injector = Client(k)
     clients = []
+    kinds = {1: "good", 2: "injector"}  # kuifd's client ids, in order
     peak = 0
     kseq = got = lost = 0
     for round_ in range(10):
@@ -1516,6 +1544,7 @@ def test_load_1000_clients_garbage_and_stalls():
                 c = Client(k)
             except (ConnectionRefusedError, BlockingIOError):
                 continue
+            kinds[len(kinds) + 1] = kind
             if kind == "sub":
                 c.send({"op": "subscribe", "filter": {"event": ["l.*"]}})
             elif kind == "garbage":
@@ -1555,7 +1584,8 @@ def test_load_1000_clients_garbage_and_stalls():
     deadline = time.time() + 15
     while time.time() < deadline and k.fds() > fds + 2:
         time.sleep(0.2)
-    assert k.fds() <= fds + 2, f"fds {fds} -> {k.fds()}"
+    assert k.fds() <= fds + 2, \
+        f"fds {fds} -> {k.fds()}\n" + clients_left(k, kinds)
     print(f"    peak clients {peak + 2}, events {kseq}, lost {lost}",
           file=sys.stderr)
     k.stop()
