@@ -8,7 +8,7 @@
  *
  *   bench-sub [--socket PATH] [--clients K] --count N [--timeout S]
  *             [--idle S] [--lat FILE] [--ready FILE] [--stall]
- *             [--linger S]
+ *             [--linger S] [--after-kseq K]
  *
  * Stops when every client has N events or losses, after --idle seconds
  * without a byte (default 3; before the first byte, 30 s at least), or
@@ -16,6 +16,9 @@
  * Prints "clients K events_min E events_total T lost L first_ns F
  * last_ns L". --stall subscribes and then never reads, until killed.
  * --linger S stays connected S seconds after printing (until killed).
+ * --after-kseq K counts only events the kernel numbered above K, and the
+ * losses kuifd reports once the first of them came: what kuifd still
+ * delivers of an earlier run is not this run's.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -38,10 +41,12 @@ struct conn {
 	size_t		 have;
 	uint64_t	 events, lost;
 	int		 done;
+	int		 started;	/* an event above --after-kseq came */
 	char		*buf;
 };
 
 static uint64_t count;
+static uint64_t after_kseq;
 static struct bench_lat lat;
 
 static int
@@ -126,11 +131,16 @@ on_line(struct conn *c, char *line, int64_t now)
 	int64_t t;
 
 	if (strncmp(line, "{\"type\":\"event\"", 15) == 0) {
+		if (after_kseq && ((p = strstr(line, ",\"kseq\":")) == NULL ||
+		    strtoull(p + 8, NULL, 10) <= after_kseq))
+			return;
+		c->started = 1;
 		c->events++;
 		if (c->sample && (p = strstr(line, "\"time\":\"")) != NULL &&
 		    (t = parse_time(p + 8)) > 0)
 			bench_lat_add(&lat, now - t);
 	} else if (strncmp(line, "{\"type\":\"lost\"", 14) == 0 &&
+	    (c->started || !after_kseq) &&
 	    (p = strstr(line, "\"count\":")) != NULL)
 		c->lost += strtoull(p + 8, NULL, 10);
 	if (count && c->events + c->lost >= count)
@@ -144,6 +154,7 @@ on_readable(struct conn *c, int64_t *first_ns, int64_t *last_ns)
 	char *nl, *line;
 	ssize_t n;
 	int64_t now;
+	uint64_t seen;
 
 	for (;;) {
 		n = read(c->fd, c->buf + c->have, BUFSZ - 1 - c->have);
@@ -152,9 +163,7 @@ on_readable(struct conn *c, int64_t *first_ns, int64_t *last_ns)
 		if (n <= 0)
 			return -1;
 		now = bench_real();
-		if (*first_ns == 0)
-			*first_ns = now;
-		*last_ns = now;
+		seen = c->events + c->lost;
 		c->have += (size_t)n;
 		c->buf[c->have] = '\0';
 		line = c->buf;
@@ -163,6 +172,11 @@ on_readable(struct conn *c, int64_t *first_ns, int64_t *last_ns)
 			*nl = '\0';
 			on_line(c, line, now);
 			line = nl + 1;
+		}
+		if (c->events + c->lost != seen) {
+			if (*first_ns == 0)
+				*first_ns = now;
+			*last_ns = now;
 		}
 		c->have -= (size_t)(line - c->buf);
 		memmove(c->buf, line, c->have);
@@ -195,11 +209,13 @@ main(int argc, char **argv)
 			stall = 1;
 		else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc)
 			linger = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--after-kseq") == 0 && i + 1 < argc)
+			after_kseq = strtoull(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "usage: bench-sub [--socket PATH] "
 			    "[--clients K] --count N [--timeout S] [--idle S] "
 			    "[--lat FILE] [--ready FILE] [--stall] "
-			    "[--linger S]\n");
+			    "[--linger S] [--after-kseq K]\n");
 			return 2;
 		}
 	}

@@ -330,6 +330,9 @@ def main():
         f.write(text)
     shutil.copy(os.path.join(raw, "results.txt"),
                 os.path.join(out, "results.txt"))
+    if os.path.exists(os.path.join(raw, "kuifd-journal.txt")):
+        shutil.copy(os.path.join(raw, "kuifd-journal.txt"),
+                    os.path.join(out, "kuifd-journal.txt"))
 
     # Plots.
     dat = os.path.join(out, ".throughput.dat")

@@ -116,6 +116,26 @@ wait_ready() {
 # signal, upcall), each event reaching kuifd up to three times.
 channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; def_*) echo 15 ;; esac; }
 
+# The kernel's last kseq: the next run's events are numbered above it.
+kseq_now() { awk '/^events:/ { print $2 }' /proc/kuif/status; }
+
+# Waits until kuifd has taken in and delivered what an earlier run left in
+# the kernel's channels: its bus counters unchanged over two polls, longer
+# apart than the reorder window, so that a `missed` record is out too.
+# Otherwise one run's backlog and losses fall into the next.
+kuifd_quiet() {
+	local i prev="" cur
+	for i in $(seq 600); do
+		cur=$(kuifctl stats -o json 2>/dev/null | grep -o '"bus":{[^}]*}')
+		if [ -n "$cur" ] && [ "$cur" = "$prev" ]; then
+			return 0
+		fi
+		prev=$cur
+		sleep 0.3
+	done
+	echo "bench: kuifd still busy after 180 s: $cur" >&2
+}
+
 # run PATH N DRIVE-ARGS... [-- READER-ARGS...]: one measured run. Sets RECV
 # (events the reader got), LOST (N - RECV), SPAN (s between the reader's
 # first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns),
@@ -127,6 +147,9 @@ run() {
 	[ $# -gt 0 ] && shift
 	rd=("$@")
 	rm -f "$T/ready"
+	case $path in
+	*_kuifd|def_*) kuifd_quiet; rd+=(--after-kseq "$(kseq_now)") ;;
+	esac
 	case $path in
 	ring_raw) "$B/bench-ring" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
 	nl_raw) "$B/bench-nl" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
@@ -165,6 +188,7 @@ path_setup() { case $1 in *_raw) kuifd_off ;; *_kuifd) kuifd_on ;; esac; }
 
 rate_of() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f\n", (s > 0 ? n / s : 0) }'; }
 
+START=$(date +%s)
 put meta.kernel "$(uname -r)"
 put meta.cpus "$(nproc)"
 put meta.scale "$SCALE"
@@ -195,7 +219,9 @@ done
 # Zero loss: the highest steady rate each path takes for LOSS_S seconds
 # without losing an event: from 0.9 times its throughput, doubling while
 # nothing is lost, then bisecting. The rate recorded is the one the driver
-# achieved, not the one it was asked for.
+# achieved, not the one it was asked for. Each step is its own: run()
+# waits until kuifd has delivered what the last one left, and bench-sub
+# counts only the events numbered after the step began.
 # loss_search PATH START: sets BEST and STEPS.
 loss_search() {
 	local p=$1 r=$2 lo=0 hi=0 s n achieved
@@ -388,6 +414,11 @@ if part perf && [ "${BENCH_PERF:-0}" = 1 ] && perf version >/dev/null 2>&1; then
 		put "perf.fan$k.lines" "$(wc -l < "$O/perf-fan$k.txt")"
 	done
 fi
+
+# What kuifd logged meanwhile (holds, overruns, losses): why a step lost.
+journalctl -q -u kuifd --since "@$START" -o short-precise --no-pager \
+	> "$O/kuifd-journal.txt" 2>&1
+put journal.lines "$(wc -l < "$O/kuifd-journal.txt")"
 
 put done 1
 echo "finished $(date -u +%FT%TZ)" > "$O/done"
