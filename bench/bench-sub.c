@@ -14,7 +14,7 @@
  * without a byte (default 3; before the first byte, 30 s at least), or
  * after --timeout seconds (default 600).
  * Prints "clients K events_min E events_total T lost L first_ns F
- * last_ns L". --stall subscribes and then never reads, until killed.
+ * last_ns L cpu_ns C" (C: this process's CPU from the subscription on). --stall subscribes and then never reads, until killed.
  * --linger S stays connected S seconds after printing (until killed).
  * --after-kseq K counts only events the kernel numbered above K, and the
  * losses kuifd reports once the first of them came: what kuifd still
@@ -195,6 +195,7 @@ main(int argc, char **argv)
 	int clients = 1, stall = 0, linger = 0, ep, i, n, left;
 	uint64_t total = 0, min = UINT64_MAX, lost = 0;
 	int64_t first_ns = 0, last_ns = 0, start, last, now;
+	long long cpu0;
 	struct epoll_event evs[64], e;
 	struct conn *c;
 
@@ -260,6 +261,7 @@ main(int argc, char **argv)
 	}
 
 	start = last = bench_mono();
+	cpu0 = bench_cpu_ns();
 	left = clients;
 	while (left > 0) {
 		n = epoll_wait(ep, evs, 64, 100);
@@ -295,9 +297,10 @@ main(int argc, char **argv)
 			min = c[i].events;
 	}
 	printf("clients %d events_min %llu events_total %llu lost %llu "
-	    "first_ns %lld last_ns %lld\n", clients, (unsigned long long)min,
-	    (unsigned long long)total, (unsigned long long)lost,
-	    (long long)first_ns, (long long)last_ns);
+	    "first_ns %lld last_ns %lld cpu_ns %lld\n", clients,
+	    (unsigned long long)min, (unsigned long long)total,
+	    (unsigned long long)lost, (long long)first_ns, (long long)last_ns,
+	    bench_cpu_ns() - cpu0);
 	if (linger > 0) {
 		/* Connected, so that what is measured until then does not
 		 * include kuifd closing K clients. */

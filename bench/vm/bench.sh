@@ -116,6 +116,9 @@ wait_ready() {
 # signal, upcall), each event reaching kuifd up to three times.
 channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; def_*) echo 15 ;; esac; }
 
+# kuifd's user and system CPU in clock ticks (coarse, but split).
+kuifd_ticks() { awk '{ print $14, $15 }' "/proc/$KPID/stat"; }
+
 # The kernel's last kseq: the next run's events are numbered above it.
 kseq_now() { awk '/^events:/ { print $2 }' /proc/kuif/status; }
 
@@ -139,7 +142,8 @@ kuifd_quiet() {
 # run PATH N DRIVE-ARGS... [-- READER-ARGS...]: one measured run. Sets RECV
 # (events the reader got), LOST (N - RECV), SPAN (s between the reader's
 # first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns),
-# WAKE (kuifd's wakeups), RCPU (a direct reader's own ns).
+# WAKE (kuifd's wakeups), SYS (the share of kuifd's CPU in the kernel),
+# RCPU (the reader's own ns: the direct reader, or bench-sub).
 run() {
 	local path=$1 n=$2 rd=() dr=() out rc
 	shift 2
@@ -157,8 +161,9 @@ run() {
 	esac > "$T/reader.out" 2> "$T/reader.err" &
 	local rpid=$!
 	wait_ready "$T/ready"
-	local cpu0=0 wk0=0
-	[ -n "${KPID:-}" ] && { cpu0=$(kuifd_cpu_ns); wk0=$(kuifd_wakeups); }
+	local cpu0=0 wk0=0 tk0="0 0" tk1
+	[ -n "${KPID:-}" ] && { cpu0=$(kuifd_cpu_ns); wk0=$(kuifd_wakeups)
+		tk0=$(kuifd_ticks); }
 	out=$("$B/bench-drive" --count "$n" --size "$SIZE" \
 		--channels "$(channels_of "$path")" "${dr[@]}") ||
 		die "bench-drive failed: $out"
@@ -166,8 +171,11 @@ run() {
 	rc=$?
 	CPU=0
 	WAKE=0
+	SYS=0
 	[ -n "${KPID:-}" ] && { CPU=$(( $(kuifd_cpu_ns) - cpu0 ))
-		WAKE=$(( $(kuifd_wakeups) - wk0 )); }
+		WAKE=$(( $(kuifd_wakeups) - wk0 )); tk1=$(kuifd_ticks)
+		SYS=$(echo "$tk0 $tk1" | awk '{ u = $3 - $1; s = $4 - $2
+			printf "%.2f\n", (u + s > 0 ? s / (u + s) : 0) }'); }
 	[ $rc -eq 0 ] || die "$path reader failed: $(tail -3 "$T/reader.err")"
 	DRIVE=$(echo "$out" | awk '{ print $4 }')
 	out=$(cat "$T/reader.out")
@@ -181,7 +189,7 @@ run() {
 	SPAN=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) {
 		if ($i == "first_ns") f = $(i + 1); if ($i == "last_ns") l = $(i + 1) }
 		printf "%.6f\n", (l - f) / 1e9 }')
-	echo "bench:   $path n=$n drive=${DRIVE}s recv=$RECV lost=$LOST span=${SPAN}s cpu=${CPU}ns wake=$WAKE ($out)"
+	echo "bench:   $path n=$n drive=${DRIVE}s recv=$RECV lost=$LOST span=${SPAN}s cpu=${CPU}ns sys=$SYS wake=$WAKE ($out)"
 }
 
 path_setup() { case $1 in *_raw) kuifd_off ;; *_kuifd) kuifd_on ;; esac; }
@@ -213,7 +221,11 @@ part tp && for p in $PATHS; do
 	put "tp.$p.lost" "$LOST"
 	put "tp.$p.seconds" "$SPAN"
 	put "tp.$p.rate" "${TP[$p]}"
-	[ "$p" = "${p%_kuifd}" ] || put "tp.$p.cpu_ns_per_event" $((CPU / N_TP))
+	[ "$p" = "${p%_kuifd}" ] || {
+		put "tp.$p.cpu_ns_per_event" $((CPU / N_TP))
+		put "tp.$p.kernel_share" "$SYS"
+	}
+	put "tp.$p.reader_cpu_ns_per_event" $((${RCPU:-0} / (RECV > 0 ? RECV : 1)))
 done
 
 # Zero loss: the highest steady rate each path takes for LOSS_S seconds

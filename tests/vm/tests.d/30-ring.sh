@@ -324,6 +324,45 @@ t_ring_burst_losses_all_reported() {
 	return $rc
 }
 
+# Bursts of a quarter of the ring, back to back, three rings in all,
+# while kuifd reads: once the ring is full the kernel drops at many of
+# kuifd's passes. Every drop is accounted for (events + lost = the
+# bursts), and the journal says so once in 10 s, not once a pass (70
+# lines a second in a benchmark).
+t_ring_drops_while_read_logged_rate_limited() {
+	local n q i rc=0 d0 d1 ev lost since t0 said max
+	q=$(( $(ring_capacity 64) / 4 ))
+	n=$((q * 12))
+	ring_only_kuifd rr || { kill "$MON_PID" 2>/dev/null; kuifd_config_default; return 1; }
+	d0=$(ring_stat dropped)
+	since=$(date +%s)
+	t0=$SECONDS
+	for i in $(seq 12); do
+		"$HERE/nl-cmd" bench $q 64 2 > /dev/null || { echo "bench failed"; rc=1; }
+	done
+	d1=$(ring_stat dropped)
+	# Until the subscriber's output stops growing for 3 s (the ring's
+	# content, then the tail's loss record a reorder window later).
+	local size=-1 end=$((SECONDS + 180))
+	while [ "$(stat -c %s "$T/rr.out")" != "$size" ] && [ $SECONDS -lt $end ]; do
+		size=$(stat -c %s "$T/rr.out")
+		sleep 3
+	done
+	kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null
+	read -r ev lost < <(ring_sub_counts "$T/rr.out")
+	said=$(journalctl -q -u kuifd --since "@$since" -o cat |
+		grep -c 'ring: the kernel dropped')
+	max=$(( (SECONDS - t0) / 10 + 2 ))
+	echo "ring burst while read: $ev events + $lost lost of $((n + 1)); the kernel dropped $((d1 - d0)), logged $said times in $((SECONDS - t0)) s (at most $max)" |
+		tee -a "$R/ring-figures.txt"
+	[ $((d1 - d0)) -gt 0 ] || { echo "the ring did not overflow"; rc=1; }
+	[ $((ev + lost)) -eq $((n + 1)) ] || rc=1
+	[ "$said" -ge 1 ] || { echo "drops not logged"; rc=1; }
+	[ "$said" -le "$max" ] || { echo "drop messages not rate-limited"; rc=1; }
+	kuifd_config_default
+	return $rc
+}
+
 # A subscriber stopped during a burst that its output, its socket and
 # kuifd's history (16 records) cannot hold, but the ring can: kuifd stops
 # reading the ring while the subscriber's output is half full, and
@@ -402,5 +441,6 @@ check ioctl_set_get_and_errors t_ioctl_set_get_and_errors
 check rmmod_busy_while_ring_mapped t_rmmod_busy_while_ring_mapped
 check kuifd_reads_the_ring t_kuifd_reads_the_ring
 check ring_burst_losses_all_reported t_ring_burst_losses_all_reported
+check ring_drops_while_read_logged_rate_limited t_ring_drops_while_read_logged_rate_limited
 check ring_absorbs_slow_subscriber_burst t_ring_absorbs_slow_subscriber_burst
 check kuifd_survives_consumer_scribbler t_kuifd_survives_consumer_scribbler
