@@ -14,7 +14,8 @@
  * without a byte (default 3; before the first byte, 30 s at least), or
  * after --timeout seconds (default 600).
  * Prints "clients K events_min E events_total T lost L first_ns F
- * last_ns L cpu_ns C" (C: this process's CPU from the subscription on). --stall subscribes and then never reads, until killed.
+ * last_ns L cpu_ns C" (C: this process's CPU from the subscription on).
+ * --stall subscribes and then never reads, until killed.
  * --linger S stays connected S seconds after printing (until killed).
  * --after-kseq K counts only events the kernel numbered above K, and the
  * losses kuifd reports once the first of them came: what kuifd still
