@@ -48,6 +48,7 @@ struct src_ring {
 	uint64_t		 dropped_said;	/* ... when last logged */
 	uint64_t		 dropped_base;	/* ... when we attached */
 	struct timespec		 dropped_said_at;
+	struct event		*ev_say;	/* says the drops held back */
 	uint64_t		 bad_seen;	/* kernel's bad_consumer */
 	uint64_t		 expected;	/* last kseq told to the bus */
 	uint64_t		 malformed;
@@ -57,6 +58,7 @@ struct src_ring {
 };
 
 static void src_ring_drain(evutil_socket_t, short, void *);
+static void src_ring_dropped_say(struct src_ring *, bool);
 
 bool
 src_ring_attached(const struct src_ring *src)
@@ -91,6 +93,7 @@ src_ring_detach(struct src_ring *src)
 {
 	if (src->fd == -1)
 		return;
+	src_ring_dropped_say(src, true);
 	event_free(src->ev_read);
 	src->ev_read = NULL;
 	src_ring_unmap(src);
@@ -339,23 +342,44 @@ src_ring_overrun(const struct src_ring *src, uint64_t pos)
  * A full ring drops records at every pass while the kernel outpaces us:
  * the first drop is logged, then one message in SRC_RING_SAY_S seconds
  * with the count since (a pass each 10 ms logged 70 lines a second).
- * Each drop is a loss record on the bus anyway.
+ * Drops held back are said when the SRC_RING_SAY_S are over, or at
+ * detach, so that the journal's count ends right. Each drop is a loss
+ * record on the bus anyway.
  */
 static void
-src_ring_dropped_say(struct src_ring *src)
+src_ring_dropped_say(struct src_ring *src, bool now_anyway)
 {
 	struct timespec now;
+	struct timeval tv = { 0, 0 };
+	time_t since;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (src->dropped_said_at.tv_sec != 0 &&
-	    now.tv_sec - src->dropped_said_at.tv_sec < SRC_RING_SAY_S)
+	if (src->dropped_seen == src->dropped_said)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = now.tv_sec - src->dropped_said_at.tv_sec;
+	if (!now_anyway && src->dropped_said_at.tv_sec != 0 &&
+	    since < SRC_RING_SAY_S) {
+		tv.tv_sec = SRC_RING_SAY_S - since;
+		if (!evtimer_pending(src->ev_say, NULL) &&
+		    evtimer_add(src->ev_say, &tv) == -1)
+			log_warnx("ring: cannot arm the drop message timer");
+		return;
+	}
+	evtimer_del(src->ev_say);
 	log_warnx("ring: the kernel dropped records, the ring being full "
 	    "(%llu so far, %llu since the last message)",
 	    (unsigned long long)(src->dropped_seen - src->dropped_base),
 	    (unsigned long long)(src->dropped_seen - src->dropped_said));
 	src->dropped_said = src->dropped_seen;
 	src->dropped_said_at = now;
+}
+
+static void
+src_ring_say_held(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	src_ring_dropped_say(arg, true);
 }
 
 static void
@@ -417,7 +441,7 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 	dropped = __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED);
 	if (dropped != src->dropped_seen) {
 		src->dropped_seen = dropped;
-		src_ring_dropped_say(src);
+		src_ring_dropped_say(src, false);
 	}
 	/* Logged (one message a second at most), then counted as seen. */
 	bad = __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED);
@@ -494,6 +518,9 @@ src_ring_create(struct event_base *base, struct bus *bus, const char *path)
 	src->bus = bus;
 	src->path = path;
 	src->fd = -1;
+	src->ev_say = evtimer_new(base, src_ring_say_held, src);
+	if (src->ev_say == NULL)
+		fatalx("cannot create the ring's drop message timer");
 	bus_flow_add(bus, src_ring_flow, src, true);
 	return src;
 }
@@ -504,5 +531,6 @@ src_ring_free(struct src_ring *src)
 	if (src == NULL)
 		return;
 	src_ring_detach(src);
+	event_free(src->ev_say);
 	free(src);
 }
