@@ -331,14 +331,6 @@ src_ring_overrun(const struct src_ring *src, uint64_t pos)
 }
 
 /*
- * Reads what the kernel published since our position. Nothing of the
- * shared mapping is believed without a check: the consumer page is only
- * written, a producer more than the ring ahead of us or a consumer_max
- * past a record we copied (another reader moved the shared consumer, and
- * the kernel wrote over what we had not read) is a loss, and so is
- * whatever does not decode.
- */
-/*
  * A full ring drops records at every pass while the kernel outpaces us:
  * the first drop is logged, then one message in SRC_RING_SAY_S seconds
  * with the count since (a pass each 10 ms logged 70 lines a second).
@@ -382,6 +374,14 @@ src_ring_say_held(evutil_socket_t fd, short what, void *arg)
 	src_ring_dropped_say(arg, true);
 }
 
+/*
+ * Reads what the kernel published since our position. Nothing of the
+ * shared mapping is believed without a check: the consumer page is only
+ * written, a producer more than the ring ahead of us or a consumer_max
+ * past a record we copied (another reader moved the shared consumer, and
+ * the kernel wrote over what we had not read) is a loss, and so is
+ * whatever does not decode.
+ */
 static void
 src_ring_drain(evutil_socket_t fd, short what, void *arg)
 {

@@ -330,7 +330,7 @@ t_ring_burst_losses_all_reported() {
 # bursts), and the journal says so once in 10 s, not once a pass (70
 # lines a second in a benchmark), the last message with the whole count.
 t_ring_drops_while_read_logged_rate_limited() {
-	local n q i rc=0 d0 d1 ev lost since t0 said max
+	local n q i rc=0 d0 d1 ev lost since t0 said max size=-1 end
 	q=$(( $(ring_capacity 64) / 4 ))
 	n=$((q * 12))
 	ring_only_kuifd rr || { kill "$MON_PID" 2>/dev/null; kuifd_config_default; return 1; }
@@ -343,7 +343,7 @@ t_ring_drops_while_read_logged_rate_limited() {
 	d1=$(ring_stat dropped)
 	# Until the subscriber's output stops growing for 3 s (the ring's
 	# content, then the tail's loss record a reorder window later).
-	local size=-1 end=$((SECONDS + 180))
+	end=$((SECONDS + 180))
 	while [ "$(stat -c %s "$T/rr.out")" != "$size" ] && [ $SECONDS -lt $end ]; do
 		size=$(stat -c %s "$T/rr.out")
 		sleep 3
