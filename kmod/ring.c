@@ -107,6 +107,16 @@ static void kuif_ring_put_pad(u32 off, u32 len)
 	r->type = KUIF_RING_PAD;
 }
 
+/*
+ * Pairs with the barrier in kuif_ring_poll_wait(): a reader that found
+ * nothing to read is on the queue by now, or will see what changed.
+ */
+static void kuif_ring_wake(void)
+{
+	if (wq_has_sleeper(&kuif_ring_wait))
+		wake_up_interruptible(&kuif_ring_wait);
+}
+
 /* Publish hook (event lock held, BH disabled): see kuif.h. */
 int kuif_ring_publish(const struct kuif_event *ev)
 {
@@ -126,6 +136,13 @@ int kuif_ring_publish(const struct kuif_event *ev)
 		WRITE_ONCE(kuif_ring.hdr->dropped, kuif_ring.dropped);
 		/* A reader that sees this kseq knows it was dropped. */
 		smp_store_release(&kuif_ring.hdr->last_kseq, ev->kseq);
+		/*
+		 * A drop is news too: a reader asleep while the ring looks
+		 * full (another reader left the consumer behind) reports the
+		 * loss and puts its own position back. One reading a full
+		 * ring is not asleep, so this costs nothing there.
+		 */
+		kuif_ring_wake();
 		return -ENOSPC;
 	}
 	if (pad) {
@@ -150,12 +167,7 @@ int kuif_ring_publish(const struct kuif_event *ev)
 	smp_store_release(&kuif_ring.hdr->producer, kuif_ring.prod);
 	/* After producer: whoever sees this kseq sees the record too. */
 	smp_store_release(&kuif_ring.hdr->last_kseq, ev->kseq);
-	/*
-	 * Pairs with the barrier in kuif_ring_poll_wait(): a reader that
-	 * found no data is on the queue by now, or will see this record.
-	 */
-	if (wq_has_sleeper(&kuif_ring_wait))
-		wake_up_interruptible(&kuif_ring_wait);
+	kuif_ring_wake();
 	return 1;
 }
 

@@ -400,7 +400,7 @@ t_ring_absorbs_slow_subscriber_burst() {
 	return $rc
 }
 
-# Another member of group kuif maps the consumer page and writes garbage
+# A reader allowed to map the consumer page (CAP_NET_ADMIN) writes garbage
 # positions into it while events flow through the ring: the kernel counts
 # and resets them, kuifd keeps running, and every event reaches the
 # subscriber or is reported lost.
@@ -418,7 +418,13 @@ t_kuifd_survives_consumer_scribbler() {
 	done
 	wait "$spid" || { echo "the scribbler failed"; rc=1; }
 	b1=$(ring_stat bad_consumer)
-	# After the scribbler: one more, and it must come.
+	# After the scribbler, its last write may still stand: a plausible
+	# consumer that makes the ring look full drops the next event. The
+	# drop wakes kuifd, which reports it and puts its own position back.
+	# Once kuifd has, the next event must come.
+	"$HERE/nl-cmd" bench 1 64 2 > /dev/null; n=$((n + 1))
+	wait_for '[ "$(ring_stat consumer)" = "$(ring_stat producer)" ]' 100 ||
+		{ echo "kuifd did not put its consumer position back"; rc=1; }
 	"$HERE/nl-cmd" bench 1 64 2 > /dev/null; n=$((n + 1))
 	sleep 3
 	kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null
@@ -431,6 +437,43 @@ t_kuifd_survives_consumer_scribbler() {
 	[ "$ev" -gt 0 ] || { echo "no event reached the subscriber"; rc=1; }
 	[ $((ev + lost)) -eq "$n" ] || rc=1
 	tail -n 1 "$T/scr.out" | grep -q '"event":"bench"' || { echo "the last event did not come"; rc=1; }
+	kuifd_config_default
+	return $rc
+}
+
+# A consumer position left where the ring looks full (another reader
+# stopped there) drops the next record while kuifd sleeps with nothing
+# to read. The drop must wake it: it reports the loss and puts its own
+# position back, so the event after that comes.
+t_ring_drop_wakes_the_reader() {
+	local rc=0 size prod d0 d1 ev lost ev0 lost0
+	ring_only_kuifd dropwake || { kill "$MON_PID" 2>/dev/null; kuifd_config_default; return 1; }
+	size=$(ring_stat data_size)
+	# The position must be a ring behind the producer, so at least a
+	# ring's worth published.
+	[ "$(ring_stat producer)" -ge "$size" ] ||
+		"$HERE/nl-cmd" bench "$(ring_capacity 64)" 64 2 > /dev/null
+	wait_for '[ "$(ring_stat consumer)" = "$(ring_stat producer)" ]' 300 ||
+		{ echo "kuifd did not catch up"; rc=1; }
+	sleep 1
+	read -r ev0 lost0 < <(ring_sub_counts "$T/dropwake.out")
+	prod=$(ring_stat producer)
+	"$HERE/ring-reader" --set-consumer $((prod - size + 8)) || rc=1
+	d0=$(ring_stat dropped)
+	"$HERE/nl-cmd" bench 1 64 2 > /dev/null
+	d1=$(ring_stat dropped)
+	[ $((d1 - d0)) -eq 1 ] || { echo "the kernel dropped $((d1 - d0)), not 1"; rc=1; }
+	wait_for '[ "$(ring_stat consumer)" = "$(ring_stat producer)" ]' 50 ||
+		{ echo "the drop did not wake kuifd: the consumer stays at $(ring_stat consumer), the producer at $(ring_stat producer)"; rc=1; }
+	"$HERE/nl-cmd" bench 1 64 2 > /dev/null
+	wait_for "[ \$(grep -c '\"event\":\"bench\"' $T/dropwake.out) -gt $ev0 ]" 50
+	sleep 0.5
+	kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null
+	read -r ev lost < <(ring_sub_counts "$T/dropwake.out")
+	ev=$((ev - ev0)) lost=$((lost - lost0))
+	echo "drop wakes the reader: $ev events + $lost lost of 2" | tee -a "$R/ring-figures.txt"
+	[ "$lost" -eq 1 ] || { echo "$lost reported lost, not 1"; rc=1; }
+	[ "$ev" -eq 1 ] || { echo "$ev events came, not 1"; rc=1; }
 	kuifd_config_default
 	return $rc
 }
@@ -451,3 +494,4 @@ check ring_burst_losses_all_reported t_ring_burst_losses_all_reported
 check ring_drops_while_read_logged_rate_limited t_ring_drops_while_read_logged_rate_limited
 check ring_absorbs_slow_subscriber_burst t_ring_absorbs_slow_subscriber_burst
 check kuifd_survives_consumer_scribbler t_kuifd_survives_consumer_scribbler
+check ring_drop_wakes_the_reader t_ring_drop_wakes_the_reader
