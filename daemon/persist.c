@@ -54,6 +54,16 @@ persist_checksum(uint64_t h, const void *data, size_t len)
 	uint64_t w;
 	size_t i = 0;
 
+	uint64_t w4[4];
+
+	/* Four words a turn: the same hash, a quarter of the loop's cost. */
+	for (; i + sizeof(w4) <= len; i += sizeof(w4)) {
+		memcpy(w4, p + i, sizeof(w4));
+		h = (h ^ w4[0]) * FNV_PRIME;
+		h = (h ^ w4[1]) * FNV_PRIME;
+		h = (h ^ w4[2]) * FNV_PRIME;
+		h = (h ^ w4[3]) * FNV_PRIME;
+	}
 	for (; i + sizeof(w) <= len; i += sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
 		h ^= w;
@@ -191,19 +201,26 @@ persist_record(struct persist *p, uint64_t seq, uint64_t kseq_done,
 	struct persist_slot *s = &p->slots[seq % p->nslots];
 	size_t n;
 
-	memset(s, 0, offsetof(struct persist_slot, payload));
 	s->seq = seq;
 	s->kseq_done = kseq_done;
 	if (ev != NULL) {
+		/* Every byte the check covers, written once: the arrays
+		 * whole (fixed sizes, so no call), then their last NUL. */
 		s->kind = PERSIST_EVENT;
 		s->len = (uint32_t)(ev->len <= KUIF_PAYLOAD_MAX ? ev->len :
 		    KUIF_PAYLOAD_MAX);
 		s->kseq = ev->kseq;
 		s->time_ns = ev->time_ns;
-		memcpy(s->source, ev->source, sizeof(s->source) - 1);
-		memcpy(s->name, ev->name, sizeof(s->name) - 1);
+		s->lost_count = 0;
+		memset(s->reason, 0, sizeof(s->reason));
+		memcpy(s->source, ev->source, sizeof(s->source));
+		s->source[sizeof(s->source) - 1] = '\0';
+		memcpy(s->name, ev->name, sizeof(s->name));
+		s->name[sizeof(s->name) - 1] = '\0';
 		memcpy(s->payload, ev->payload, s->len);
 	} else {
+		memset(&s->kind, 0, offsetof(struct persist_slot, payload) -
+		    offsetof(struct persist_slot, kind));
 		s->kind = PERSIST_LOSS;
 		s->lost_count = lost_count;
 		if (reason != NULL) {
