@@ -40,6 +40,16 @@ void	log_lifecycle(const char *what, const char *fmt, ...)
 struct event;
 void	log_event(const struct event *);
 
+/* log.c: a count logged at most once in so many seconds. */
+struct log_count;
+typedef void (*log_count_say_fn)(uint64_t total, uint64_t since, void *);
+struct log_count *log_count_new(struct event_base *, unsigned int every,
+	    log_count_say_fn, void *);
+void	log_count_free(struct log_count *);
+void	log_count_reset(struct log_count *, uint64_t);
+void	log_count_set(struct log_count *, uint64_t);
+void	log_count_flush(struct log_count *);
+
 /* xmalloc.c */
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <time.h>
+
+#include <event2/event.h>
 #include <systemd/sd-journal.h>
 
 #include "kuifd.h"
@@ -183,4 +186,99 @@ log_event(const struct event *ev)
 		    log_ident, ev->name, (unsigned long long)ev->seq,
 		    (unsigned long long)ev->kseq, ev->source, payload);
 	errno = saved;
+}
+
+/*
+ * A count that grows in bursts (drops, overruns, resets), logged at most
+ * once in `every` seconds: the first growth at once, then what came
+ * since, when the seconds are over. What is held back is said by a timer,
+ * armed only while something is, or by log_count_flush(), so the journal's
+ * last count is the true one even when the burst stops right after a
+ * message.
+ */
+struct log_count {
+	struct event		*timer;
+	unsigned int		 every;
+	log_count_say_fn	 say;
+	void			*arg;
+	uint64_t		 base;	/* the count when counting began */
+	uint64_t		 seen;
+	uint64_t		 said;
+	struct timespec		 said_at;	/* 0: never said */
+};
+
+static void
+log_count_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	log_count_flush(arg);
+}
+
+struct log_count *
+log_count_new(struct event_base *base, unsigned int every,
+    log_count_say_fn say, void *arg)
+{
+	struct log_count *lc = xcalloc(1, sizeof(*lc));
+
+	lc->timer = evtimer_new(base, log_count_timer, lc);
+	if (lc->timer == NULL)
+		fatalx("cannot create a log message timer");
+	lc->every = every;
+	lc->say = say;
+	lc->arg = arg;
+	return lc;
+}
+
+void
+log_count_free(struct log_count *lc)
+{
+	if (lc == NULL)
+		return;
+	event_free(lc->timer);
+	free(lc);
+}
+
+/* Counting begins again at `count` (a counter found at attach). */
+void
+log_count_reset(struct log_count *lc, uint64_t count)
+{
+	evtimer_del(lc->timer);
+	lc->base = lc->seen = lc->said = count;
+	lc->said_at.tv_sec = 0;
+	lc->said_at.tv_nsec = 0;
+}
+
+/* Says what was not said yet, now. */
+void
+log_count_flush(struct log_count *lc)
+{
+	evtimer_del(lc->timer);
+	if (lc->seen == lc->said)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &lc->said_at);
+	lc->say(lc->seen - lc->base, lc->seen - lc->said, lc->arg);
+	lc->said = lc->seen;
+}
+
+/* The count is now `count`: said now, or when the seconds are over. */
+void
+log_count_set(struct log_count *lc, uint64_t count)
+{
+	struct timespec now;
+	struct timeval tv = { 0, 0 };
+	time_t since;
+
+	lc->seen = count;
+	if (lc->seen == lc->said || evtimer_pending(lc->timer, NULL))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = now.tv_sec - lc->said_at.tv_sec;
+	if (lc->said_at.tv_sec != 0 && since < (time_t)lc->every) {
+		tv.tv_sec = (time_t)lc->every - since;
+		if (evtimer_add(lc->timer, &tv) == -1)
+			log_warnx("cannot arm a log message timer");
+		return;
+	}
+	log_count_flush(lc);
 }

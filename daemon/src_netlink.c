@@ -40,8 +40,7 @@ struct src_netlink {
 
 	uint64_t		 received;
 	uint64_t		 overruns;
-	uint64_t		 overruns_said;	/* in the last message */
-	struct timespec		 overrun_said;	/* when: one in 10 s */
+	struct log_count	*say_overruns;
 	uint8_t			 buf[SRC_NETLINK_BUF];	/* one datagram */
 };
 
@@ -62,19 +61,12 @@ static struct nla_policy src_netlink_policy[KUIF_A_MAX + 1] = {
 #define SRC_NETLINK_SAY_S	10
 
 static void
-src_netlink_overrun_say(struct src_netlink *src)
+src_netlink_overrun_say(uint64_t total, uint64_t since, void *arg)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (src->overruns_said != 0 &&
-	    now.tv_sec - src->overrun_said.tv_sec < SRC_NETLINK_SAY_S)
-		return;
+	(void)arg;
 	log_warnx("netlink: receive buffer overrun (%llu so far, %llu since "
-	    "the last message)", (unsigned long long)src->overruns,
-	    (unsigned long long)(src->overruns - src->overruns_said));
-	src->overruns_said = src->overruns;
-	src->overrun_said = now;
+	    "the last message)", (unsigned long long)total,
+	    (unsigned long long)since);
 }
 
 void
@@ -139,6 +131,7 @@ src_netlink_detach(struct src_netlink *src)
 	if (src->family < 0)
 		return;
 	nl_socket_drop_membership(src->listen, src->group);
+	log_count_flush(src->say_overruns);
 	src->family = -1;
 	src->group = -1;
 	log_lifecycle("source_down", "source netlink detached: family %s "
@@ -327,7 +320,8 @@ src_netlink_read(evutil_socket_t fd, short what, void *arg)
 				/* The kernel dropped multicast for us. The
 				 * kseq gap becomes a loss record on the bus. */
 				src->overruns++;
-				src_netlink_overrun_say(src);
+				log_count_set(src->say_overruns,
+				    src->overruns);
 				continue;
 			}
 			if (errno != EAGAIN)
@@ -380,6 +374,8 @@ src_netlink_create(struct event_base *base, struct bus *bus,
 	src->state_cb = state_cb;
 	src->state_arg = state_arg;
 	src->family = src->group = -1;
+	src->say_overruns = log_count_new(base, SRC_NETLINK_SAY_S,
+	    src_netlink_overrun_say, src);
 
 	src->req = src_netlink_socket();
 	src->listen = src_netlink_socket();
@@ -452,6 +448,8 @@ src_netlink_free(struct src_netlink *src)
 {
 	if (src == NULL)
 		return;
+	log_count_flush(src->say_overruns);
+	log_count_free(src->say_overruns);
 	if (src->ev_read != NULL)
 		event_free(src->ev_read);
 	if (src->listen != NULL)

@@ -45,20 +45,16 @@ struct src_ring {
 	struct event		*ev_read;
 	uint64_t		 received;
 	uint64_t		 dropped_seen;	/* kernel's drop counter */
-	uint64_t		 dropped_said;	/* ... when last logged */
-	uint64_t		 dropped_base;	/* ... when we attached */
-	struct timespec		 dropped_said_at;
-	struct event		*ev_say;	/* says the drops held back */
+	struct log_count	*say_dropped;
 	uint64_t		 bad_seen;	/* kernel's bad_consumer */
+	struct log_count	*say_bad;
 	uint64_t		 expected;	/* last kseq told to the bus */
 	uint64_t		 malformed;
 	time_t			 skip_logged;	/* skips: one message a second */
-	time_t			 bad_logged;
 	uint64_t		 skips_unlogged;
 };
 
 static void src_ring_drain(evutil_socket_t, short, void *);
-static void src_ring_dropped_say(struct src_ring *, bool);
 
 bool
 src_ring_attached(const struct src_ring *src)
@@ -93,7 +89,8 @@ src_ring_detach(struct src_ring *src)
 {
 	if (src->fd == -1)
 		return;
-	src_ring_dropped_say(src, true);
+	log_count_flush(src->say_dropped);
+	log_count_flush(src->say_bad);
 	event_free(src->ev_read);
 	src->ev_read = NULL;
 	src_ring_unmap(src);
@@ -191,11 +188,10 @@ src_ring_attach(struct src_ring *src)
 	src->expected = 0;	/* the kernel may count from 1 again */
 	src->dropped_seen = __atomic_load_n(&src->ppage->dropped,
 	    __ATOMIC_RELAXED);
-	src->dropped_said = src->dropped_base = src->dropped_seen;
-	src->dropped_said_at.tv_sec = 0;
-	src->dropped_said_at.tv_nsec = 0;
+	log_count_reset(src->say_dropped, src->dropped_seen);
 	src->bad_seen = __atomic_load_n(&src->ppage->bad_consumer,
 	    __ATOMIC_RELAXED);
+	log_count_reset(src->say_bad, src->bad_seen);
 	src->ev_read = event_new(src->base, src->fd, EV_READ | EV_PERSIST,
 	    src_ring_drain, src);
 	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
@@ -331,47 +327,28 @@ src_ring_overrun(const struct src_ring *src, uint64_t pos)
 }
 
 /*
- * A full ring drops records at every pass while the kernel outpaces us:
- * the first drop is logged, then one message in SRC_RING_SAY_S seconds
- * with the count since (a pass each 10 ms logged 70 lines a second).
- * Drops held back are said when the SRC_RING_SAY_S are over, or at
- * detach, so that the journal's count ends right. Each drop is a loss
- * record on the bus anyway.
+ * A full ring drops records at every pass while the kernel outpaces us (a
+ * pass each 10 ms logged 70 lines a second): the first drop is logged,
+ * then one message in SRC_RING_SAY_S seconds with the count since. Each
+ * drop is a loss record on the bus anyway.
  */
 static void
-src_ring_dropped_say(struct src_ring *src, bool now_anyway)
+src_ring_dropped_say(uint64_t total, uint64_t since, void *arg)
 {
-	struct timespec now;
-	struct timeval tv = { 0, 0 };
-	time_t since;
-
-	if (src->dropped_seen == src->dropped_said)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	since = now.tv_sec - src->dropped_said_at.tv_sec;
-	if (!now_anyway && src->dropped_said_at.tv_sec != 0 &&
-	    since < SRC_RING_SAY_S) {
-		tv.tv_sec = SRC_RING_SAY_S - since;
-		if (!evtimer_pending(src->ev_say, NULL) &&
-		    evtimer_add(src->ev_say, &tv) == -1)
-			log_warnx("ring: cannot arm the drop message timer");
-		return;
-	}
-	evtimer_del(src->ev_say);
+	(void)arg;
 	log_warnx("ring: the kernel dropped records, the ring being full "
 	    "(%llu so far, %llu since the last message)",
-	    (unsigned long long)(src->dropped_seen - src->dropped_base),
-	    (unsigned long long)(src->dropped_seen - src->dropped_said));
-	src->dropped_said = src->dropped_seen;
-	src->dropped_said_at = now;
+	    (unsigned long long)total, (unsigned long long)since);
 }
 
+/* A hostile reader can make the kernel reset one at every event. */
 static void
-src_ring_say_held(evutil_socket_t fd, short what, void *arg)
+src_ring_bad_say(uint64_t total, uint64_t since, void *arg)
 {
-	(void)fd;
-	(void)what;
-	src_ring_dropped_say(arg, true);
+	(void)arg;
+	(void)total;
+	log_warnx("ring: the kernel reset %llu corrupt consumer positions "
+	    "(another reader wrote them)", (unsigned long long)since);
 }
 
 /*
@@ -441,16 +418,12 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 	dropped = __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED);
 	if (dropped != src->dropped_seen) {
 		src->dropped_seen = dropped;
-		src_ring_dropped_say(src, false);
+		log_count_set(src->say_dropped, dropped);
 	}
-	/* Logged (one message a second at most), then counted as seen. */
 	bad = __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED);
-	if (bad != src->bad_seen && time(NULL) != src->bad_logged) {
-		src->bad_logged = time(NULL);
-		log_warnx("ring: the kernel reset %llu corrupt consumer "
-		    "positions (another reader wrote them)",
-		    (unsigned long long)(bad - src->bad_seen));
+	if (bad != src->bad_seen) {
 		src->bad_seen = bad;
+		log_count_set(src->say_bad, bad);
 	}
 	/*
 	 * Drained: last_kseq, then producer again (the kernel writes them in
@@ -518,9 +491,9 @@ src_ring_create(struct event_base *base, struct bus *bus, const char *path)
 	src->bus = bus;
 	src->path = path;
 	src->fd = -1;
-	src->ev_say = evtimer_new(base, src_ring_say_held, src);
-	if (src->ev_say == NULL)
-		fatalx("cannot create the ring's drop message timer");
+	src->say_dropped = log_count_new(base, SRC_RING_SAY_S,
+	    src_ring_dropped_say, src);
+	src->say_bad = log_count_new(base, 1, src_ring_bad_say, src);
 	bus_flow_add(bus, src_ring_flow, src, true);
 	return src;
 }
@@ -531,6 +504,7 @@ src_ring_free(struct src_ring *src)
 	if (src == NULL)
 		return;
 	src_ring_detach(src);
-	event_free(src->ev_say);
+	log_count_free(src->say_dropped);
+	log_count_free(src->say_bad);
 	free(src);
 }
