@@ -298,9 +298,12 @@ bench: all
 	@mkdir -p bench/results
 	python3 bench/host_callgrind.py $(BUILD)/kuifd 2000 1 16 64 | \
 		tee bench/results/host-callgrind.md
+	python3 bench/host_steady.py $(BUILD)/kuifd | \
+		tee bench/results/host-steady.txt
 	./tests/vm/run --bench --kernel $(BENCH_KVER)
 	python3 bench/render.py $(BUILD)/vm/$(BENCH_KVER)/results/bench \
-		bench/results --callgrind bench/results/host-callgrind.md
+		bench/results --callgrind bench/results/host-callgrind.md \
+		--steady bench/results/host-steady.txt
 
 # Each of these brings in what it needs, so a fresh machine needs nothing
 # else typed. The sub-make sees the kernels that deps may have installed.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Render the VM benchmark's raw figures as a markdown table and plots.
 
-usage: render.py RAW_DIR OUT_DIR [--callgrind FILE]
+usage: render.py RAW_DIR OUT_DIR [--callgrind FILE] [--steady FILE]
 
 RAW_DIR holds what bench/vm/bench.sh wrote in the VM (results.txt,
 lat-PATH.txt); OUT_DIR receives results.md, results.txt (a copy of the raw
@@ -67,10 +67,14 @@ def gnuplot(script):
 
 def main():
     args = sys.argv[1:]
-    callgrind = None
+    callgrind = steady_host = None
     if "--callgrind" in args:
         i = args.index("--callgrind")
         callgrind = args[i + 1]
+        del args[i:i + 2]
+    if "--steady" in args:
+        i = args.index("--steady")
+        steady_host = args[i + 1]
         del args[i:i + 2]
     if len(args) != 2:
         raise SystemExit(__doc__)
@@ -252,6 +256,34 @@ def main():
                   "kuifd's own path, fed through its socket.\n")
         with open(callgrind) as f:
             md.append(f.read().strip() + "\n")
+
+    if steady_host and os.path.exists(steady_host):
+        h = {}
+        with open(steady_host) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                if v:
+                    h[k] = v
+        if "steady_vs_saturated" in h:
+            md.append("## Steady against saturated on the host's CPU\n")
+            md.append("`bench/host_steady.py`: the host build of kuifd fed "
+                      "ring records through its test feed (the ring "
+                      "source's decoder), one subscriber; kuifd's own CPU "
+                      "time (schedstat) and wakeups. No emulation: what one "
+                      "wakeup per event costs on this machine's CPU.\n")
+            md.append("| run | events | rate (events/s) | kuifd CPU per "
+                      "event (µs) | wakeups per event |")
+            md.append("|---|---:|---:|---:|---:|")
+            md.append(f"| steady | {int(h['steady.events']):,} | "
+                      f"{int(h['steady.rate']):,} | "
+                      f"{int(h['steady.cpu_ns_per_event']) / 1000:,.2f} | "
+                      f"{h['steady.wakeups_per_event']} |")
+            md.append(f"| saturated | {int(h['saturated.events']):,} | "
+                      f"{int(h['saturated.rate']):,} | "
+                      f"{int(h['saturated.cpu_ns_per_event']) / 1000:,.2f} | "
+                      f"{h['saturated.wakeups_per_event']} |")
+            md.append(f"\nSteady / saturated: "
+                      f"**{h['steady_vs_saturated']}x**.\n")
 
     targets = []
     c64 = (ratio(num(r, "fan.64.cpu_ns_per_event"), cpu1)

@@ -1720,6 +1720,23 @@ def test_python_module_request_and_errors():
 
 
 
+@test
+def test_bench_host_steady_measures_batching():
+    """bench/host_steady.py (make bench) on the plain build, small: one
+    wakeup per event when they come one at a time, far fewer in batches."""
+    out = subprocess.run([sys.executable, "bench/host_steady.py", PLAIN,
+                          "200", "40", "1024"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]
+    h = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert h["steady.events"] == "40" and h["saturated.events"] == "1024", h
+    steady = float(h["steady.wakeups_per_event"])
+    batched = float(h["saturated.wakeups_per_event"])
+    assert 0.5 <= steady <= 2.0, h
+    assert batched < steady / 10, h
+    assert int(h["saturated.cpu_ns_per_event"]) > 0, h
+
+
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")
 print(f"host tests: {len(RESULTS) - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
