@@ -16,7 +16,10 @@ every line, and measures kuifd's own CPU time (schedstat) and wakeups
 
 Each datagram costs kuifd a recvfrom and a sendto (the feed's reply) that
 the real ring path does not have, so the steady figure is, if anything,
-high. Prints "key value" lines.
+high. Then bench-floor (built beside kuifd, in bench/), which makes the
+same system calls per datagram and does nothing else, is driven at the
+same steady rate: the floor under any reader woken once per event here.
+Prints "key value" lines.
 
 usage: host_steady.py KUIFD [RATE] [N] [M]   (defaults 200 2000 50000)
 """
@@ -128,14 +131,7 @@ def main():
 
         base = sub.lines
         c0, w0 = cpu_ns(p.pid), wakeups(p.pid)
-        t = time.monotonic()
-        for i in range(N):
-            t += 1.0 / RATE
-            delay = t - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            kseq += 1
-            send(record(kseq))
+        kseq = paced(lambda k: send(record(k)), kseq, N)
         if not sub.wait(base + N):
             raise RuntimeError("steady: events did not reach the subscriber")
         time.sleep(0.2)
@@ -167,10 +163,57 @@ def main():
         print(f"saturated.cpu_ns_per_event {sat_cpu // M}")
         print(f"saturated.wakeups_per_event {sat_wake / M:.4f}")
         print(f"steady_vs_saturated {steady_cpu / N / (sat_cpu / M):.2f}")
+        floor = floor_cpu_ns(d, c)
+        if floor is not None:
+            print(f"floor.cpu_ns_per_event {floor}")
+            print(f"steady_vs_floor {steady_cpu / N / floor:.2f}")
     finally:
         p.terminate()
         p.wait(timeout=30)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def paced(send, kseq, n):
+    """n datagrams at RATE a second; returns the last kseq sent."""
+    t = time.monotonic()
+    for _ in range(n):
+        t += 1.0 / RATE
+        delay = t - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        kseq += 1
+        send(kseq)
+    return kseq
+
+
+def floor_cpu_ns(d, c):
+    """bench-floor's CPU per datagram at the steady rate, or None."""
+    prog = os.path.join(os.path.dirname(os.path.abspath(KUIFD)), "bench",
+                        "bench-floor")
+    if not os.access(prog, os.X_OK):
+        print(f"host_steady: no {prog}: floor not measured",
+              file=sys.stderr)
+        return None
+    path = os.path.join(d, "floor")
+    f = subprocess.Popen([prog, path])
+    try:
+        for _ in range(600):
+            if os.path.exists(path):
+                break
+            time.sleep(0.05)
+
+        def send(_):
+            c.sendto(b"r" + record(1), path)
+            if c.recv(256) != b"ok 1":
+                raise RuntimeError("bench-floor did not answer")
+        paced(send, 0, 100)
+        c0 = cpu_ns(f.pid)
+        paced(send, 0, N)
+        time.sleep(0.2)
+        return (cpu_ns(f.pid) - c0) // N
+    finally:
+        f.kill()
+        f.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -269,7 +269,7 @@ def main():
             md.append("`bench/host_steady.py`: the host build of kuifd fed "
                       "ring records through its test feed (the ring "
                       "source's decoder), one subscriber; kuifd's own CPU "
-                      "time (schedstat) and wakeups. No emulation: what one "
+                      "time (schedstat) and wakeups. Not under TCG: what one "
                       "wakeup per event costs on this machine's CPU.\n")
             md.append("| run | events | rate (events/s) | kuifd CPU per "
                       "event (µs) | wakeups per event |")
@@ -282,8 +282,17 @@ def main():
                       f"{int(h['saturated.rate']):,} | "
                       f"{int(h['saturated.cpu_ns_per_event']) / 1000:,.2f} | "
                       f"{h['saturated.wakeups_per_event']} |")
+            if "floor.cpu_ns_per_event" in h:
+                md.append(f"| steady, bench-floor (the same system calls, "
+                          f"no work) | {int(h['steady.events']):,} | "
+                          f"{int(h['steady.rate']):,} | "
+                          f"{int(h['floor.cpu_ns_per_event']) / 1000:,.2f}"
+                          f" | 1 |")
             md.append(f"\nSteady / saturated: "
-                      f"**{h['steady_vs_saturated']}x**.\n")
+                      f"**{h['steady_vs_saturated']}x**"
+                      + (f"; kuifd steady / bench-floor: "
+                         f"**{h['steady_vs_floor']}x**"
+                         if "steady_vs_floor" in h else "") + ".\n")
 
     targets = []
     c64 = (ratio(num(r, "fan.64.cpu_ns_per_event"), cpu1)

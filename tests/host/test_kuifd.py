@@ -1735,6 +1735,7 @@ def test_bench_host_steady_measures_batching():
     assert 0.5 <= steady <= 2.0, h
     assert batched < steady / 10, h
     assert int(h["saturated.cpu_ns_per_event"]) > 0, h
+    assert int(h["floor.cpu_ns_per_event"]) > 0, (h, out.stderr)
 
 
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")
