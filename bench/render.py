@@ -105,7 +105,10 @@ def main():
               f"vCPUs; payload {r['meta.size']} bytes; ring "
               f"{r['meta.ring_pages']} pages; scale {r['meta.scale']}; "
               f"zero-loss steps of {r['meta.loss_seconds']} s; latency at "
-              f"{r['meta.lat_rate']} events/s. Absolute figures under "
+              f"{r['meta.lat_rate']} events/s"
+              + (f", in {r['meta.lat_rounds']} rounds, the paths taking "
+                 f"turns" if 'meta.lat_rounds' in r else "")
+              + ". Absolute figures under "
               f"emulation mean little; the ratios compare paths measured in "
               f"the same boot.\n")
     md.append("## Throughput, zero-loss rate and latency\n")

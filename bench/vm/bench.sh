@@ -20,7 +20,8 @@
 #   BENCH_LOSS_SECONDS  length of one step of the zero-loss search [10]
 #   BENCH_LOSS_STEPS    steps of that search per path [6]
 #   BENCH_LAT_RATE      events per second of the latency runs [1000]
-#   BENCH_LAT_SECONDS   length of one latency run [10]
+#   BENCH_LAT_SECONDS   seconds of latency samples per path [10]
+#   BENCH_LAT_ROUNDS    rounds they are taken in, the paths taking turns [4]
 #   BENCH_FANOUT        subscriber counts, commas or spaces [1 16 64 256]
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
@@ -43,6 +44,7 @@ LOSS_S=${BENCH_LOSS_SECONDS:-10}
 LOSS_STEPS=${BENCH_LOSS_STEPS:-6}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
+LAT_ROUNDS=${BENCH_LAT_ROUNDS:-4}
 FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
 PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , ' ')
@@ -298,15 +300,28 @@ if part ring && part loss; then
 fi
 
 # Latency at a steady rate well below saturation: kernel timestamp to the
-# reader's receipt, every event.
+# reader's receipt, every event. In LAT_ROUNDS rounds, the paths taking
+# turns, each path's samples pooled: a p99 is the 1% slowest, which the
+# host's load of the moment moves by a factor of three or four from one
+# 10 s run to the next, so paths measured one after the other compared
+# their moments more than themselves.
 if part lat; then
-n_lat=$(awk -v r="$LAT_RATE" -v s="$LAT_S" -v k="$SCALE" 'BEGIN { v = int(r * s * (k < 1 ? k : 1)); print (v < 10 ? 10 : v) }')
-for p in $PATHS; do
-	path_setup "$p"
-	run "$p" "$n_lat" --rate "$LAT_RATE" --batch 1 -- --lat "$O/lat-$p.txt"
-	put "lat.$p.samples" "$(wc -l < "$O/lat-$p.txt")"
-	put "lat.$p.lost" "$LOST"
+n_lat=$(awk -v r="$LAT_RATE" -v s="$LAT_S" -v k="$SCALE" -v n="$LAT_ROUNDS" 'BEGIN { v = int(r * s * (k < 1 ? k : 1) / n); print (v < 10 ? 10 : v) }')
+declare -A LAT_LOST
+for p in $PATHS; do : > "$O/lat-$p.txt"; LAT_LOST[$p]=0; done
+for round in $(seq "$LAT_ROUNDS"); do
+	for p in $PATHS; do
+		path_setup "$p"
+		run "$p" "$n_lat" --rate "$LAT_RATE" --batch 1 -- --lat "$T/lat.txt"
+		cat "$T/lat.txt" >> "$O/lat-$p.txt"
+		LAT_LOST[$p]=$((LAT_LOST[$p] + LOST))
+	done
 done
+for p in $PATHS; do
+	put "lat.$p.samples" "$(wc -l < "$O/lat-$p.txt")"
+	put "lat.$p.lost" "${LAT_LOST[$p]}"
+done
+put meta.lat_rounds "$LAT_ROUNDS"
 fi
 
 # Fan-out: kuifd delivering every event of the ring to K subscribers. At
