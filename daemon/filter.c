@@ -37,15 +37,28 @@ filter_glob(const char *pattern, const char *s)
 	}
 }
 
+/* What fnmatch treats specially, and filter_glob hands to it. */
+static bool
+filter_special(char c)
+{
+	return c == '*' || c == '?' || c == '[' || c == '\\';
+}
+
 static bool
 filter_any(char *const *patterns, size_t n, const char *s)
 {
+	const char *p;
 	size_t i;
 
 	if (n == 0)
 		return true;
 	for (i = 0; i < n; i++) {
-		if (filter_glob(patterns[i], s))
+		p = patterns[i];
+		/* The usual miss, decided without a call: a pattern that
+		 * starts with another byte, which is no wildcard. */
+		if (p[0] != s[0] && !filter_special(p[0]))
+			continue;
+		if (filter_glob(p, s))
 			return true;
 	}
 	return false;
