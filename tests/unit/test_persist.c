@@ -550,10 +550,47 @@ test_restart_after_reset_does_not_resume_old_kseqs(void **state)
 	close(fd);
 }
 
+/*
+ * The checksum is FNV-1a over 8-byte words, then the bytes left: a memfd
+ * written by an earlier kuifd must check the same. Against the plainest
+ * statement of it, for every length and alignment of a buffer.
+ */
+static uint64_t
+reference_checksum(uint64_t h, const uint8_t *p, size_t len)
+{
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+	}
+	for (; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void
+test_persist_checksum_is_fnv1a_by_words(void **state)
+{
+	uint8_t buf[300];
+	size_t i, off, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (off = 0; off < 8; off++)
+		for (len = 0; len + off <= 260; len++)
+			assert_true(persist_checksum(0xcbf29ce484222325ULL,
+			    buf + off, len) == reference_checksum(
+			    0xcbf29ce484222325ULL, buf + off, len));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_persist_checksum_is_fnv1a_by_words),
 		cmocka_unit_test(test_persist_restores_history_and_seq),
 		cmocka_unit_test(
 		    test_persist_slot_with_oversized_length_is_discarded),
