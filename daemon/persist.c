@@ -60,22 +60,19 @@ uint64_t
 persist_checksum(uint64_t h, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t w;
+	const size_t w = sizeof(uint64_t);
 	size_t i = 0;
 
 	/* Four words a turn, each loaded on its own (one copy of all four
 	 * went through the stack): the same hash, half the instructions. */
-	for (; i + 4 * sizeof(w) <= len; i += 4 * sizeof(w)) {
+	for (; i + 4 * w <= len; i += 4 * w) {
 		h = (h ^ persist_word(p + i)) * FNV_PRIME;
 		h = (h ^ persist_word(p + i + 8)) * FNV_PRIME;
 		h = (h ^ persist_word(p + i + 16)) * FNV_PRIME;
 		h = (h ^ persist_word(p + i + 24)) * FNV_PRIME;
 	}
-	for (; i + sizeof(w) <= len; i += sizeof(w)) {
-		memcpy(&w, p + i, sizeof(w));
-		h ^= w;
-		h *= FNV_PRIME;
-	}
+	for (; i + w <= len; i += w)
+		h = (h ^ persist_word(p + i)) * FNV_PRIME;
 	for (; i < len; i++) {
 		h ^= p[i];
 		h *= FNV_PRIME;

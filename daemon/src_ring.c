@@ -44,10 +44,8 @@ struct src_ring {
 	uint64_t		 cons;		/* our position */
 	struct event		*ev_read;
 	uint64_t		 received;
-	uint64_t		 dropped_seen;	/* kernel's drop counter */
-	struct log_count	*say_dropped;
-	uint64_t		 bad_seen;	/* kernel's bad_consumer */
-	struct log_count	*say_bad;
+	struct log_count	*say_dropped;	/* kernel's drop counter */
+	struct log_count	*say_bad;	/* kernel's bad_consumer */
 	uint64_t		 expected;	/* last kseq told to the bus */
 	uint64_t		 malformed;
 	time_t			 skip_logged;	/* skips: one message a second */
@@ -186,12 +184,10 @@ src_ring_attach(struct src_ring *src)
 		cons = prod;
 	src->cons = cons;
 	src->expected = 0;	/* the kernel may count from 1 again */
-	src->dropped_seen = __atomic_load_n(&src->ppage->dropped,
-	    __ATOMIC_RELAXED);
-	log_count_reset(src->say_dropped, src->dropped_seen);
-	src->bad_seen = __atomic_load_n(&src->ppage->bad_consumer,
-	    __ATOMIC_RELAXED);
-	log_count_reset(src->say_bad, src->bad_seen);
+	log_count_reset(src->say_dropped,
+	    __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED));
+	log_count_reset(src->say_bad,
+	    __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED));
 	src->ev_read = event_new(src->base, src->fd, EV_READ | EV_PERSIST,
 	    src_ring_drain, src);
 	if (src->ev_read == NULL || event_add(src->ev_read, NULL) == -1)
@@ -363,7 +359,7 @@ static void
 src_ring_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct src_ring *src = arg;
-	uint64_t prod, cons, last, dropped, bad;
+	uint64_t prod, cons, last;
 	struct event ev;
 	bool is_event, dup;
 	size_t len;
@@ -415,16 +411,11 @@ src_ring_drain(evutil_socket_t fd, short what, void *arg)
 	}
 	src->cons = cons;
 	__atomic_store_n(&src->cpage->consumer, cons, __ATOMIC_RELEASE);
-	dropped = __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED);
-	if (dropped != src->dropped_seen) {
-		src->dropped_seen = dropped;
-		log_count_set(src->say_dropped, dropped);
-	}
-	bad = __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED);
-	if (bad != src->bad_seen) {
-		src->bad_seen = bad;
-		log_count_set(src->say_bad, bad);
-	}
+	/* Once a pass: unchanged counts cost the call alone. */
+	log_count_set(src->say_dropped,
+	    __atomic_load_n(&src->ppage->dropped, __ATOMIC_RELAXED));
+	log_count_set(src->say_bad,
+	    __atomic_load_n(&src->ppage->bad_consumer, __ATOMIC_RELAXED));
 	/*
 	 * Drained: last_kseq, then producer again (the kernel writes them in
 	 * the other order). If nothing came meanwhile, every record up to
