@@ -123,11 +123,23 @@ def main():
                   f"{us(p50[p])} | {us(p99[p])} | {us(p999[p])} | "
                   f"{len(lat[p]):,} |")
     md.append("")
+    rounds = ""
+    if "meta.tp_rounds" in r:
+        n = int(r["meta.tp_rounds"])
+        rounds = (f" Each path's figures are those of its median run of "
+                  f"{n}" + (" (the slower of the middle two)" if n % 2 == 0
+                            else "") + ", the paths taking turns (runs: "
+                  + "; ".join(f"{p} " + ", ".join(
+                      fmt_rate(float(x)) for x in
+                      r.get(f"tp.{p}.rates", "").split())
+                      for p in PATHS) + ").")
     md.append("Throughput: the ring paths run at their reader's pace (the "
               "driver waits for room in the ring, so the kernel drops "
-              "nothing); the netlink paths as fast as BENCH emits. Zero-loss "
+              "nothing); the netlink paths as fast as BENCH emits." + rounds +
+              " Zero-loss "
               "rate: the highest steady rate, as achieved by the driver, that "
-              "lost no event (bisection steps: "
+              "lost no event, the paths' searches taking turns, a step each "
+              "(bisection steps: "
               + "; ".join(f"{p} {r.get(f'loss.{p}.steps', '')}" for p in PATHS)
               + ").\n")
 

@@ -22,6 +22,8 @@
 #   BENCH_LAT_RATE      events per second of the latency runs [1000]
 #   BENCH_LAT_SECONDS   seconds of latency samples per path [10]
 #   BENCH_LAT_ROUNDS    rounds they are taken in, the paths taking turns [4]
+#   BENCH_TP_ROUNDS     rounds of the throughput runs, the paths taking
+#                       turns; the median run counts [3]
 #   BENCH_FANOUT        subscriber counts, commas or spaces [1 16 64 256]
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
 #   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
@@ -45,6 +47,7 @@ LOSS_STEPS=${BENCH_LOSS_STEPS:-6}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_S=${BENCH_LAT_SECONDS:-10}
 LAT_ROUNDS=${BENCH_LAT_ROUNDS:-4}
+TP_ROUNDS=${BENCH_TP_ROUNDS:-3}
 FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
 PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , ' ')
@@ -209,73 +212,117 @@ put meta.lat_rate "$LAT_RATE"
 
 # Throughput: the ring paths at the reader's pace (the driver waits for
 # room, so the kernel drops nothing); netlink as fast as BENCH goes, as
-# there is no way to wait for a netlink reader.
+# there is no way to wait for a netlink reader. In TP_ROUNDS rounds, the
+# paths taking turns; each path's figures are those of its median run:
+# under emulation on a shared host, one path's rate moved by a factor of
+# two between two runs in one boot (204,000 and 110,000 events/s).
 declare -A TP
-part tp && for p in $PATHS; do
-	path_setup "$p"
-	case $p in
-	ring_*) run "$p" "$N_TP" --follow-ring --batch 256 ;;
-	nl_*) run "$p" "$N_TP" --batch 256 ;;
-	esac
-	TP[$p]=$(rate_of "$RECV" "$SPAN")
-	put "tp.$p.sent" "$N_TP"
-	put "tp.$p.received" "$RECV"
-	put "tp.$p.lost" "$LOST"
-	put "tp.$p.seconds" "$SPAN"
-	put "tp.$p.rate" "${TP[$p]}"
-	[ "$p" = "${p%_kuifd}" ] || {
-		put "tp.$p.cpu_ns_per_event" $((CPU / N_TP))
-		put "tp.$p.kernel_share" "$SYS"
-	}
-	put "tp.$p.reader_cpu_ns_per_event" $((${RCPU:-0} / (RECV > 0 ? RECV : 1)))
+if part tp; then
+declare -A TPR
+for round in $(seq "$TP_ROUNDS"); do
+	for p in $PATHS; do
+		path_setup "$p"
+		case $p in
+		ring_*) run "$p" "$N_TP" --follow-ring --batch 256 ;;
+		nl_*) run "$p" "$N_TP" --batch 256 ;;
+		esac
+		TPR[$p.$round]="$(rate_of "$RECV" "$SPAN") $RECV $LOST $SPAN $CPU $SYS ${RCPU:-0}"
+	done
 done
+for p in $PATHS; do
+	rates=""
+	for round in $(seq "$TP_ROUNDS"); do
+		rates+="${TPR[$p.$round]%% *} "
+	done
+	# The median run (the lower of the middle two for an even count).
+	mid=$(for round in $(seq "$TP_ROUNDS"); do
+		echo "${TPR[$p.$round]%% *} $round"; done |
+		sort -n | sed -n "$(( (TP_ROUNDS + 1) / 2 ))p" | cut -d' ' -f2)
+	read -r rate recv lost span cpu sys rcpu <<< "${TPR[$p.$mid]}"
+	TP[$p]=$rate
+	put "tp.$p.sent" "$N_TP"
+	put "tp.$p.received" "$recv"
+	put "tp.$p.lost" "$lost"
+	put "tp.$p.seconds" "$span"
+	put "tp.$p.rate" "$rate"
+	put "tp.$p.rates" "\"${rates% }\""
+	[ "$p" = "${p%_kuifd}" ] || {
+		put "tp.$p.cpu_ns_per_event" $((cpu / N_TP))
+		put "tp.$p.kernel_share" "$sys"
+	}
+	put "tp.$p.reader_cpu_ns_per_event" $((rcpu / (recv > 0 ? recv : 1)))
+done
+put meta.tp_rounds "$TP_ROUNDS"
+fi
 
 # Zero loss: the highest steady rate each path takes for LOSS_S seconds
 # without losing an event: from 0.9 times its throughput, doubling while
 # nothing is lost, then bisecting. The rate recorded is the one the driver
 # achieved, not the one it was asked for. Each step is its own: run()
 # waits until kuifd has delivered what the last one left, and bench-sub
-# counts only the events numbered after the step began.
-# loss_search PATH START: sets BEST and STEPS.
+# counts only the events numbered after the step began. The paths' searches
+# take turns, a step each, so that the host's load of the moment falls on
+# all of them alike.
+declare -A LS_R LS_LO LS_HI LS_BEST LS_STEPS LS_DONE
+loss_init() {
+	LS_R[$1]=$2; LS_LO[$1]=0; LS_HI[$1]=0; LS_BEST[$1]=0; LS_STEPS[$1]=""
+	LS_DONE[$1]=0
+}
+# loss_step PATH: one step of PATH's search.
+loss_step() {
+	local p=$1 r=${LS_R[$1]} lo=${LS_LO[$1]} hi=${LS_HI[$1]} n achieved
+	n=$(awk -v r="$r" -v s="$LOSS_S" 'BEGIN { printf "%.0f\n", r * s }')
+	[ "$n" -ge 1 ] || n=1
+	run "$p" "$n" --rate "$r" --batch 64
+	achieved=$(rate_of "$n" "$DRIVE")
+	if [ "$LOST" -eq 0 ] &&
+	    awk -v a="$achieved" -v r="$r" 'BEGIN { exit !(a < r * 0.9) }'; then
+		# The driver, not the reader, set the pace: no higher rate
+		# can be asked for.
+		LS_STEPS[$p]+="$r:$achieved:ok,driver "
+		awk -v a="$achieved" -v b="${LS_BEST[$p]}" 'BEGIN { exit !(a > b) }' &&
+			LS_BEST[$p]=$achieved
+		LS_DONE[$p]=1
+		return
+	fi
+	if [ "$LOST" -eq 0 ]; then
+		LS_STEPS[$p]+="$r:$achieved:ok "
+		lo=$r
+		awk -v a="$achieved" -v b="${LS_BEST[$p]}" 'BEGIN { exit !(a > b) }' &&
+			LS_BEST[$p]=$achieved
+	else
+		LS_STEPS[$p]+="$r:$achieved:lost$LOST "
+		hi=$r
+	fi
+	if [ "$hi" -eq 0 ]; then r=$((lo * 2))
+	elif [ "$lo" -eq 0 ]; then r=$((hi / 3))
+	else r=$(( (lo + hi) / 2 )); fi
+	[ "$r" -ge 1 ] || LS_DONE[$p]=1
+	LS_R[$p]=$r; LS_LO[$p]=$lo; LS_HI[$p]=$hi
+}
+# loss_search PREFIX PATH...: the searches of the paths, taking turns;
+# puts PREFIX.PATH.rate and PREFIX.PATH.steps.
 loss_search() {
-	local p=$1 r=$2 lo=0 hi=0 s n achieved
-	BEST=0
-	STEPS=""
-	for s in $(seq "$LOSS_STEPS"); do
-		n=$(awk -v r="$r" -v s="$LOSS_S" 'BEGIN { printf "%.0f\n", r * s }')
-		[ "$n" -ge 1 ] || n=1
-		run "$p" "$n" --rate "$r" --batch 64
-		achieved=$(rate_of "$n" "$DRIVE")
-		if [ "$LOST" -eq 0 ] &&
-		    awk -v a="$achieved" -v r="$r" 'BEGIN { exit !(a < r * 0.9) }'; then
-			# The driver, not the reader, set the pace: no higher
-			# rate can be asked for.
-			STEPS+="$r:$achieved:ok,driver "
-			awk -v a="$achieved" -v b="$BEST" 'BEGIN { exit !(a > b) }' && BEST=$achieved
-			break
-		fi
-		if [ "$LOST" -eq 0 ]; then
-			STEPS+="$r:$achieved:ok "
-			lo=$r
-			awk -v a="$achieved" -v b="$BEST" 'BEGIN { exit !(a > b) }' && BEST=$achieved
-		else
-			STEPS+="$r:$achieved:lost$LOST "
-			hi=$r
-		fi
-		if [ "$hi" -eq 0 ]; then r=$((lo * 2))
-		elif [ "$lo" -eq 0 ]; then r=$((hi / 3))
-		else r=$(( (lo + hi) / 2 )); fi
-		[ "$r" -ge 1 ] || break
+	local prefix=$1 p s
+	shift
+	for p in "$@"; do
+		loss_init "$p" "$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')"
 	done
-	STEPS=${STEPS% }
+	for s in $(seq "$LOSS_STEPS"); do
+		for p in "$@"; do
+			[ "${LS_DONE[$p]}" -eq 1 ] && continue
+			path_setup "$p"
+			loss_step "$p"
+		done
+	done
+	for p in "$@"; do
+		put "$prefix.$p.rate" "${LS_BEST[$p]}"
+		put "$prefix.$p.steps" "\"${LS_STEPS[$p]% }\""
+	done
 }
 
-part loss && for p in $PATHS; do
-	path_setup "$p"
-	loss_search "$p" "$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')"
-	put "loss.$p.rate" "$BEST"
-	put "loss.$p.steps" "\"$STEPS\""
-done
+# shellcheck disable=SC2086
+part loss && loss_search loss $PATHS
 
 # The ring's size (kuif.ko's ring_pages) against the ring paths' zero-loss
 # rates: what the kernel's buffer absorbs of the readers' pauses. The
@@ -286,12 +333,7 @@ if part ring && part loss; then
 		kuifd_off
 		modprobe -r kuif && modprobe kuif ring_pages="$pages" ||
 			die "cannot load kuif with ring_pages=$pages"
-		for p in ring_raw ring_kuifd; do
-			path_setup "$p"
-			loss_search "$p" "$(awk -v t="${TP[$p]}" 'BEGIN { printf "%.0f\n", t * 0.9 + 10 }')"
-			put "ringsz.$pages.$p.rate" "$BEST"
-			put "ringsz.$pages.$p.steps" "\"$STEPS\""
-		done
+		loss_search "ringsz.$pages" ring_raw ring_kuifd
 	done
 	kuifd_off
 	modprobe -r kuif && modprobe kuif ring_pages="$pages0" ||

@@ -9,6 +9,7 @@ t_bench_smoke() {
 	rm -rf "$o"
 	BENCH_OUT=$o BENCH_SCALE=0.002 BENCH_LOSS_SECONDS=1 BENCH_LOSS_STEPS=1 \
 		BENCH_LAT_RATE=200 BENCH_LAT_SECONDS=1 BENCH_LAT_ROUNDS=2 \
+		BENCH_TP_ROUNDS=2 \
 		BENCH_FANOUT="1 4" \
 		BENCH_SIZE=64 BENCH_PERF=0 BENCH_RING_SIZES=64 BENCH_CG_N=64 \
 		BENCH_CG_STEADY_N=20 "$HERE/bench.sh" > "$T/bench.log" 2>&1 ||
@@ -27,6 +28,13 @@ t_bench_smoke() {
 		lat.nl_kuifd.samples; do
 		awk -v k="$k" '$1 == k && $2 == 20 { f = 1 } END { exit !f }' \
 			"$o/results.txt" || { echo "$k: $(grep "^$k " "$o/results.txt"), not 20"; return 1; }
+	done
+	# The throughput rounds: two runs for each path, the median's figures.
+	for k in tp.ring_raw.rates tp.ring_kuifd.rates tp.nl_raw.rates \
+		tp.nl_kuifd.rates; do
+		awk -v k="$k" '$1 == k && NF == 3 && $2 ~ /^"[0-9]+$/ &&
+			$3 ~ /^[0-9]+"$/ { f = 1 } END { exit !f }' "$o/results.txt" ||
+			{ echo "$k: $(grep "^$k " "$o/results.txt"), not 2 rates"; return 1; }
 	done
 	# One step of the zero-loss search may lose (a 64-page ring under
 	# emulation, at 0.9 times a throughput measured over 400 events), so
