@@ -133,6 +133,12 @@ def main():
                       fmt_rate(float(x)) for x in
                       r.get(f"tp.{p}.rates", "").split())
                       for p in PATHS) + ").")
+    if all(f"lat.{p}.round_p99s" in r for p in PATHS):
+        md.append("p99 of each latency round on its own (µs), in the order "
+                  "they ran: " + "; ".join(
+                      f"{p} " + ", ".join(us(float(x)) for x in
+                                          r[f"lat.{p}.round_p99s"].split())
+                      for p in PATHS) + ".\n")
     md.append("Throughput: the ring paths run at their reader's pace (the "
               "driver waits for room in the ring, so the kernel drops "
               "nothing); the netlink paths as fast as BENCH emits." + rounds +

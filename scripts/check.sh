@@ -99,10 +99,13 @@ if out=$(python3 bench/host_callgrind.py build/kuifd 20 1 2 2>&1) &&
 else
 	fail bench.smoke "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
 fi
-# The VM benchmark's renderer on a small real result: table and plots.
+# The VM benchmark's renderer on a small real result (the VM suite's bench
+# smoke of 6.1): table, rounds and plots.
 d=$(mktemp -d)
 if out=$(python3 bench/render.py bench/testdata "$d" 2>&1) &&
 	grep -q '^| peak RSS' "$d/results.md" &&
+	grep -q 'figures are those of its median run of 2' "$d/results.md" &&
+	grep -q '^p99 of each latency round on its own' "$d/results.md" &&
 	[ -s "$d/throughput.png" ] && [ -s "$d/latency.png" ] && [ -s "$d/fanout.png" ]; then
 	pass bench.render
 else

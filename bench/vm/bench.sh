@@ -349,19 +349,23 @@ fi
 # their moments more than themselves.
 if part lat; then
 n_lat=$(awk -v r="$LAT_RATE" -v s="$LAT_S" -v k="$SCALE" -v n="$LAT_ROUNDS" 'BEGIN { v = int(r * s * (k < 1 ? k : 1) / n); print (v < 10 ? 10 : v) }')
-declare -A LAT_LOST
-for p in $PATHS; do : > "$O/lat-$p.txt"; LAT_LOST[$p]=0; done
+declare -A LAT_LOST LAT_P99
+for p in $PATHS; do : > "$O/lat-$p.txt"; LAT_LOST[$p]=0; LAT_P99[$p]=""; done
 for round in $(seq "$LAT_ROUNDS"); do
 	for p in $PATHS; do
 		path_setup "$p"
 		run "$p" "$n_lat" --rate "$LAT_RATE" --batch 1 -- --lat "$T/lat.txt"
 		cat "$T/lat.txt" >> "$O/lat-$p.txt"
 		LAT_LOST[$p]=$((LAT_LOST[$p] + LOST))
+		# Each round's own p99 (ns), to show how far rounds differ.
+		LAT_P99[$p]+="$(sort -n "$T/lat.txt" | awk '{ a[NR] = $1 }
+			END { print (NR ? a[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1] : 0) }') "
 	done
 done
 for p in $PATHS; do
 	put "lat.$p.samples" "$(wc -l < "$O/lat-$p.txt")"
 	put "lat.$p.lost" "${LAT_LOST[$p]}"
+	put "lat.$p.round_p99s" "\"${LAT_P99[$p]% }\""
 done
 put meta.lat_rounds "$LAT_ROUNDS"
 fi
