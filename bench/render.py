@@ -61,6 +61,14 @@ def us(ns):
     return f"{ns / 1000:,.0f}"
 
 
+def per_path(r, key, fmt):
+    """Each path's figures under key ("tp.{}.rates": numbers separated by
+    spaces), formatted: "ring_raw 1, 2; ring_kuifd 3, 4; ..."."""
+    return "; ".join(f"{p} " + ", ".join(
+        fmt(float(x)) for x in r.get(key.format(p), "").split())
+        for p in PATHS)
+
+
 def gnuplot(script):
     subprocess.run(["gnuplot"], input=script.encode(), check=True)
 
@@ -129,16 +137,10 @@ def main():
         rounds = (f" Each path's figures are those of its median run of "
                   f"{n}" + (" (the slower of the middle two)" if n % 2 == 0
                             else "") + ", the paths taking turns (runs: "
-                  + "; ".join(f"{p} " + ", ".join(
-                      fmt_rate(float(x)) for x in
-                      r.get(f"tp.{p}.rates", "").split())
-                      for p in PATHS) + ").")
+                  + per_path(r, "tp.{}.rates", fmt_rate) + ").")
     if all(f"lat.{p}.round_p99s" in r for p in PATHS):
         md.append("p99 of each latency round on its own (µs), in the order "
-                  "they ran: " + "; ".join(
-                      f"{p} " + ", ".join(us(float(x)) for x in
-                                          r[f"lat.{p}.round_p99s"].split())
-                      for p in PATHS) + ".\n")
+                  "they ran: " + per_path(r, "lat.{}.round_p99s", us) + ".\n")
     md.append("Throughput: the ring paths run at their reader's pace (the "
               "driver waits for room in the ring, so the kernel drops "
               "nothing); the netlink paths as fast as BENCH emits." + rounds +

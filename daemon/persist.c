@@ -67,9 +67,9 @@ persist_checksum(uint64_t h, const void *data, size_t len)
 	 * went through the stack): the same hash, half the instructions. */
 	for (; i + 4 * w <= len; i += 4 * w) {
 		h = (h ^ persist_word(p + i)) * FNV_PRIME;
-		h = (h ^ persist_word(p + i + 8)) * FNV_PRIME;
-		h = (h ^ persist_word(p + i + 16)) * FNV_PRIME;
-		h = (h ^ persist_word(p + i + 24)) * FNV_PRIME;
+		h = (h ^ persist_word(p + i + w)) * FNV_PRIME;
+		h = (h ^ persist_word(p + i + 2 * w)) * FNV_PRIME;
+		h = (h ^ persist_word(p + i + 3 * w)) * FNV_PRIME;
 	}
 	for (; i + w <= len; i += w)
 		h = (h ^ persist_word(p + i)) * FNV_PRIME;
