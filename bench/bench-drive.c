@@ -16,7 +16,8 @@
  *              the rate follows the reader's speed and the kernel drops
  *              nothing (the reader's throughput without loss)
  *
- * Prints "sent N seconds S last_kseq K".
+ * Prints "sent N seconds S last_kseq K cpu_ns C wait_ns W" (C and W: its
+ * CPU time, and its time spent waiting for a CPU, while it emitted).
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -86,6 +87,7 @@ main(int argc, char **argv)
 	struct kuif_ring_info info;
 	struct nl_sock *sk;
 	int64_t t0, t;
+	long long cpu0, wait0;
 	struct timespec nap = { 0, 200000 };
 
 	for (i = 1; i < argc; i++) {
@@ -139,6 +141,8 @@ main(int argc, char **argv)
 	}
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, NULL);
 
+	cpu0 = bench_cpu_ns();
+	wait0 = bench_wait_ns();
 	t0 = bench_mono();
 	while (sent < count) {
 		n = (uint32_t)(count - sent < batch ? count - sent : batch);
@@ -179,9 +183,10 @@ main(int argc, char **argv)
 		sent += n;
 	}
 	t = bench_mono();
-	printf("sent %llu seconds %.6f last_kseq %llu\n",
+	printf("sent %llu seconds %.6f last_kseq %llu cpu_ns %lld wait_ns %lld\n",
 	    (unsigned long long)sent, (double)(t - t0) / 1e9,
-	    (unsigned long long)last_kseq);
+	    (unsigned long long)last_kseq, bench_cpu_ns() - cpu0,
+	    bench_wait_ns() - wait0);
 	nl_socket_free(sk);
 	return 0;
 }

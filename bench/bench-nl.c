@@ -69,7 +69,7 @@ main(int argc, char **argv)
 	int64_t start, now;
 	struct nl_sock *sk;
 	int i, grp, err, size = RCVBUF;
-	long long cpu0;
+	long long cpu0, wait0;
 
 	for (i = 1; i < argc; i++) {
 		if (bench_reader_opt(argc, argv, &i, &o))
@@ -102,6 +102,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	cpu0 = bench_cpu_ns();
+	wait0 = bench_wait_ns();
 	bench_ready(o.ready);
 
 	start = st.last_mono = bench_mono();
@@ -120,16 +121,13 @@ main(int argc, char **argv)
 			st.last_mono = now;
 		if (o.count && st.seen >= o.count)
 			break;
-		/* Before the first event, the driver may still be starting
-		 * (seconds under emulation on a loaded host). */
-		if ((st.last_mono != start ? now - st.last_mono > o.idle * 1e9 :
-		    now - start > (o.idle > 30 ? o.idle : 30) * 1e9) ||
-		    now - start > o.timeout * 1e9)
+		if (bench_gave_up(&o, start, st.last_mono, now))
 			break;
 	}
-	printf("received %llu overruns %llu first_ns %lld last_ns %lld cpu_ns %lld\n",
-	    (unsigned long long)st.seen, (unsigned long long)overruns,
-	    (long long)st.first_ns, (long long)st.last_ns,
-	    bench_cpu_ns() - cpu0);
+	printf("received %llu overruns %llu first_ns %lld last_ns %lld cpu_ns %lld "
+	    "wait_ns %lld\n", (unsigned long long)st.seen,
+	    (unsigned long long)overruns, (long long)st.first_ns,
+	    (long long)st.last_ns, bench_cpu_ns() - cpu0,
+	    bench_wait_ns() - wait0);
 	return bench_lat_write(&st.lat, st.lat_path) ? 2 : 0;
 }

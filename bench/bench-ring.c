@@ -10,15 +10,14 @@
  *
  * Stops when N bench records were read or dropped, after --idle seconds
  * without a record (default 3; before the first, 30 s at least), or after --timeout seconds (default 600).
- * Prints "received R dropped D first_ns F last_ns L"; dropped is the
- * kernel's drop counter (ring full) since the start.
+ * Prints "received R dropped D first_ns F last_ns L cpu_ns C wait_ns W";
+ * dropped is the kernel's drop counter (ring full) since the start; C and
+ * W, this process's CPU time and time spent waiting for a CPU since then.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +38,10 @@ main(int argc, char **argv)
 	struct kuif_ring_info info;
 	struct bench_lat lat = { 0 };
 	int64_t start, last, now, first_ns = 0, last_ns = 0, t;
-	struct pollfd pfd;
 	const uint8_t *data;
 	uint32_t off;
 	int i, fd;
-	long long cpu0;
+	long long cpu0, wait0;
 
 	for (i = 1; i < argc; i++) {
 		if (bench_reader_opt(argc, argv, &i, &o))
@@ -74,6 +72,7 @@ main(int argc, char **argv)
 	__atomic_store_n(&c->consumer, cons, __ATOMIC_RELEASE);
 	drop0 = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
 	cpu0 = bench_cpu_ns();
+	wait0 = bench_wait_ns();
 	bench_ready(o.ready);
 
 	start = last = bench_mono();
@@ -118,22 +117,15 @@ main(int argc, char **argv)
 		if (o.count && seen + (h->dropped - drop0) >= o.count)
 			break;
 		now = bench_mono();
-		/* Before the first record, the driver may still be starting
-		 * (seconds under emulation on a loaded host). */
-		if ((last != start ? now - last > o.idle * 1e9 :
-		    now - start > (o.idle > 30 ? o.idle : 30) * 1e9) ||
-		    now - start > o.timeout * 1e9)
+		if (bench_gave_up(&o, start, last, now))
 			break;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 100) == -1 && errno != EINTR) {
-			perror("bench-ring: poll");
+		if (bench_ring_wait(fd, "bench-ring") == -1)
 			return 2;
-		}
 	}
-	printf("received %llu dropped %llu first_ns %lld last_ns %lld cpu_ns %lld\n",
-	    (unsigned long long)seen,
+	printf("received %llu dropped %llu first_ns %lld last_ns %lld cpu_ns %lld "
+	    "wait_ns %lld\n", (unsigned long long)seen,
 	    (unsigned long long)(h->dropped - drop0), (long long)first_ns,
-	    (long long)last_ns, bench_cpu_ns() - cpu0);
+	    (long long)last_ns, bench_cpu_ns() - cpu0,
+	    bench_wait_ns() - wait0);
 	return bench_lat_write(&lat, o.lat_path) ? 2 : 0;
 }

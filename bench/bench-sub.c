@@ -14,7 +14,8 @@
  * without a byte (default 3; before the first byte, 30 s at least), or
  * after --timeout seconds (default 600).
  * Prints "clients K events_min E events_total T lost L first_ns F
- * last_ns L cpu_ns C" (C: this process's CPU from the subscription on).
+ * last_ns L cpu_ns C wait_ns W" (C and W: this process's CPU time, and
+ * its time spent waiting for a CPU, from the subscription on).
  * --stall subscribes and then never reads, until killed.
  * --linger S stays connected S seconds after printing (until killed).
  * --after-kseq K counts only events the kernel numbered above K, and the
@@ -196,7 +197,7 @@ main(int argc, char **argv)
 	int clients = 1, stall = 0, linger = 0, ep, i, n, left;
 	uint64_t total = 0, min = UINT64_MAX, lost = 0;
 	int64_t first_ns = 0, last_ns = 0, start, last, now;
-	long long cpu0;
+	long long cpu0, wait0;
 	struct epoll_event evs[64], e;
 	struct conn *c;
 
@@ -263,6 +264,7 @@ main(int argc, char **argv)
 
 	start = last = bench_mono();
 	cpu0 = bench_cpu_ns();
+	wait0 = bench_wait_ns();
 	left = clients;
 	while (left > 0) {
 		n = epoll_wait(ep, evs, 64, 100);
@@ -284,11 +286,7 @@ main(int argc, char **argv)
 				left--;
 			last = now;
 		}
-		/* Before the first byte, the driver may still be starting
-		 * (seconds under emulation on a loaded host). */
-		if ((last != start ? now - last > o.idle * 1e9 :
-		    now - start > (o.idle > 30 ? o.idle : 30) * 1e9) ||
-		    now - start > o.timeout * 1e9)
+		if (bench_gave_up(&o, start, last, now))
 			break;
 	}
 	for (i = 0; i < clients; i++) {
@@ -298,10 +296,10 @@ main(int argc, char **argv)
 			min = c[i].events;
 	}
 	printf("clients %d events_min %llu events_total %llu lost %llu "
-	    "first_ns %lld last_ns %lld cpu_ns %lld\n", clients,
+	    "first_ns %lld last_ns %lld cpu_ns %lld wait_ns %lld\n", clients,
 	    (unsigned long long)min, (unsigned long long)total,
 	    (unsigned long long)lost, (long long)first_ns, (long long)last_ns,
-	    bench_cpu_ns() - cpu0);
+	    bench_cpu_ns() - cpu0, bench_wait_ns() - wait0);
 	if (linger > 0) {
 		/* Connected, so that what is measured until then does not
 		 * include kuifd closing K clients. */

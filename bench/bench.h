@@ -6,6 +6,8 @@
 #ifndef KUIF_BENCH_H
 #define KUIF_BENCH_H
 
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,20 +107,64 @@ bench_reader_opt(int argc, char **argv, int *i, struct bench_opts *o)
 	return 1;
 }
 
-/* This process's CPU time in ns as the scheduler measured it (schedstat's
- * sum_exec_runtime: not sampled at the tick), or -1. */
+/* Field i of this process's schedstat in ns, or -1: 0, the CPU time the
+ * scheduler measured (sum_exec_runtime: not sampled at the tick); 1, the
+ * time spent runnable, waiting for a CPU (run_delay). */
 static inline long long
-bench_cpu_ns(void)
+bench_schedstat(int i)
 {
 	FILE *f = fopen("/proc/self/schedstat", "r");
-	long long ns = -1;
+	long long v[2] = { -1, -1 };
 
 	if (f == NULL)
 		return -1;
-	if (fscanf(f, "%lld", &ns) != 1)
-		ns = -1;
+	if (fscanf(f, "%lld %lld", &v[0], &v[1]) != 2)
+		v[0] = v[1] = -1;
 	fclose(f);
-	return ns;
+	return v[i];
+}
+
+static inline long long
+bench_cpu_ns(void)
+{
+	return bench_schedstat(0);
+}
+
+static inline long long
+bench_wait_ns(void)
+{
+	return bench_schedstat(1);
+}
+
+/*
+ * Whether a reader that started at start and last received at last
+ * (bench_mono() ns; last == start: nothing yet) is done waiting at now:
+ * --idle seconds without an event, or --timeout in all. Before the first
+ * event, 30 s at least: the driver may still be starting (seconds under
+ * emulation on a loaded host).
+ */
+static inline int
+bench_gave_up(const struct bench_opts *o, int64_t start, int64_t last,
+    int64_t now)
+{
+	double idle = last != start ? o->idle : (o->idle > 30 ? o->idle : 30);
+
+	return now - (last != start ? last : start) > idle * 1e9 ||
+	    now - start > o->timeout * 1e9;
+}
+
+/* Waits up to 100 ms for the ring of /dev/kuif (fd) to have records;
+ * -1 on an error, said as who's. */
+static inline int
+bench_ring_wait(int fd, const char *who)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 100) == -1 && errno != EINTR) {
+		fprintf(stderr, "%s: poll: %s\n", who, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static inline void

@@ -16,8 +16,10 @@ import shutil
 import subprocess
 import sys
 
-PATHS = ["ring_raw", "ring_kuifd", "nl_raw", "nl_kuifd"]
-LABEL = {"ring_raw": "ring, direct reader", "ring_kuifd": "ring via kuifd",
+PATHS = ["ring_raw", "ring_relay", "ring_kuifd", "nl_raw", "nl_kuifd"]
+LABEL = {"ring_raw": "ring, direct reader",
+         "ring_relay": "ring via a bare relay",
+         "ring_kuifd": "ring via kuifd",
          "nl_raw": "netlink, direct libnl reader",
          "nl_kuifd": "netlink via kuifd"}
 
@@ -89,6 +91,9 @@ def main():
     raw, out = args
     os.makedirs(out, exist_ok=True)
     r = load(raw)
+    # A run from before the relay existed has the other four.
+    if "tp.ring_relay.rate" not in r:
+        PATHS.remove("ring_relay")
 
     lat = {}
     for p in PATHS:
@@ -150,6 +155,29 @@ def main():
               "(bisection steps: "
               + "; ".join(f"{p} {r.get(f'loss.{p}.steps', '')}" for p in PATHS)
               + ").\n")
+
+    if all(f"tp.{p}.driver_wait_ns_per_event" in r for p in PATHS):
+        md.append("## Where the time goes in the throughput runs\n")
+        md.append("Each path's median throughput run: each process's CPU "
+                  "time, and the time it spent runnable but waiting for a "
+                  "vCPU (schedstat's run_delay), per event received; the "
+                  "share of the vCPUs' time they were idle while the reader "
+                  "ran. The bridge is kuifd, or the relay.\n")
+        md.append("| path | events/s | CPU (µs per event): driver | bridge "
+                  "| reader | waiting for a vCPU (µs per event): driver | "
+                  "bridge | reader | vCPUs idle |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+        def cell(p, k):
+            key = f"tp.{p}.{k}_ns_per_event"
+            return f"{num(r, key) / 1000:,.2f}" if key in r else "-"
+        for p in PATHS:
+            md.append(f"| {LABEL[p]} | {fmt_rate(tp[p])} | "
+                      f"{cell(p, 'driver_cpu')} | {cell(p, 'cpu')} | "
+                      f"{cell(p, 'reader_cpu')} | {cell(p, 'driver_wait')} | "
+                      f"{cell(p, 'bridge_wait')} | {cell(p, 'reader_wait')} | "
+                      f"{num(r, f'tp.{p}.idle_share') * 100:.0f}% |")
+        md.append("")
 
     md.append("## Fan-out (kuifd, ring source)\n")
     steady = r.get(f"fan.{fan[0]}.steady_rate", "?") if fan else "?"
@@ -367,6 +395,19 @@ def main():
     md.append("Also: throughput ratio ring "
               f"{ratio(tp['ring_kuifd'], tp['ring_raw']):.2f}x, netlink "
               f"{ratio(tp['nl_kuifd'], tp['nl_raw']):.2f}x (kuifd / direct).\n")
+    if "ring_relay" in PATHS:
+        rows = (("saturated throughput", tp), ("zero-loss rate", zl),
+                ("p99 latency", p99))
+        md.append("The bare relay (bench-relay: the ring read as the direct "
+                  "reader reads it, each record written to bench-sub as "
+                  "kuifd's line, one write a pass, nothing else) is the "
+                  "floor of any bridge with kuifd's two hops, in the same "
+                  "boot. Against the direct reader: " +
+                  ", ".join(f"{n} {ratio(v['ring_relay'], v['ring_raw']):.2f}x"
+                            for n, v in rows) +
+                  ". kuifd against the relay: " +
+                  ", ".join(f"{n} {ratio(v['ring_kuifd'], v['ring_relay']):.2f}x"
+                            for n, v in rows) + ".\n")
     floors = [(name, ratio(num(r, f"def.{p}.steady_cpu_ns_per_event"),
                            num(r, f"def.{p}.saturated_cpu_ns_per_event")))
               for p, name in (("ring_raw", "direct ring reader"),

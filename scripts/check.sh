@@ -100,12 +100,15 @@ else
 	fail bench.smoke "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
 fi
 # The VM benchmark's renderer on a small real result (the VM suite's bench
-# smoke of 6.1): table, rounds and plots.
+# smoke of 6.1): table, rounds, the relay, where the time went and plots.
 d=$(mktemp -d)
 if out=$(python3 bench/render.py bench/testdata "$d" 2>&1) &&
 	grep -q '^| peak RSS' "$d/results.md" &&
 	grep -q 'figures are those of its median run of 2' "$d/results.md" &&
 	grep -q '^p99 of each latency round on its own' "$d/results.md" &&
+	grep -q '^| ring via a bare relay | [0-9]' "$d/results.md" &&
+	grep -q '^The bare relay (bench-relay' "$d/results.md" &&
+	grep -q '^| ring via kuifd | [0-9,]* | [0-9.]* | [0-9.]* | [0-9.]* | [0-9.]* | [0-9.]* | [0-9.]* | [0-9]*% |$' "$d/results.md" &&
 	[ -s "$d/throughput.png" ] && [ -s "$d/latency.png" ] && [ -s "$d/fanout.png" ]; then
 	pass bench.render
 else

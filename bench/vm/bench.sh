@@ -7,10 +7,12 @@
 # per line) to $BENCH_OUT/lat-PATH.txt; bench/render.py turns them into
 # the table and the plots on the host.
 #
-# Paths: ring_raw (bench-ring drains the mmap ring), ring_kuifd (kuifd
+# Paths: ring_raw (bench-ring drains the mmap ring), ring_relay
+# (bench-relay drains it and writes kuifd's lines to bench-sub, doing
+# nothing else: the floor under kuifd's two hops), ring_kuifd (kuifd
 # drains it and delivers JSON to bench-sub), nl_raw (bench-nl, a libnl
 # subscriber), nl_kuifd (kuifd's netlink source to bench-sub). The direct
-# readers run with kuifd stopped: the ring has one reader.
+# readers and the relay run with kuifd stopped: the ring has one reader.
 #
 # Environment (defaults in brackets):
 #   BENCH_OUT           where results go [/kuif-results/bench]
@@ -54,7 +56,7 @@ PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , '
 RING_SIZES=$(echo "${BENCH_RING_SIZES:-64 4096}" | tr , ' ')
 CG_N=${BENCH_CG_N:-512}
 CG_STEADY_N=${BENCH_CG_STEADY_N:-400}
-PATHS="ring_raw ring_kuifd nl_raw nl_kuifd"
+PATHS="ring_raw ring_relay ring_kuifd nl_raw nl_kuifd"
 T=$(mktemp -d /tmp/kuif-bench.XXXXXX)
 CONF=/etc/kuifd/kuifd.conf
 
@@ -121,6 +123,18 @@ wait_ready() {
 # signal, upcall), each event reaching kuifd up to three times.
 channels_of() { case $1 in ring_*) echo 2 ;; nl_*) echo 1 ;; def_*) echo 15 ;; esac; }
 
+# kuifd's time spent runnable, waiting for a CPU, in ns (schedstat's
+# run_delay).
+kuifd_wait_ns() { awk '{ print $2 }' "/proc/$KPID/schedstat"; }
+
+# The vCPUs' idle and total time, in clock ticks.
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i
+	print $5 + $6, t }' /proc/stat; }
+
+# "key value" -> value, from a line of a bench tool's output.
+field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++)
+	if ($i == k) print $(i + 1) }'; }
+
 # kuifd's user and system CPU in clock ticks (coarse, but split).
 kuifd_ticks() { awk '{ print $14, $15 }' "/proc/$KPID/stat"; }
 
@@ -146,58 +160,83 @@ kuifd_quiet() {
 
 # run PATH N DRIVE-ARGS... [-- READER-ARGS...]: one measured run. Sets RECV
 # (events the reader got), LOST (N - RECV), SPAN (s between the reader's
-# first and last receipt), DRIVE (s the driver took), CPU (kuifd's ns),
-# WAKE (kuifd's wakeups), SYS (the share of kuifd's CPU in the kernel),
-# RCPU (the reader's own ns: the direct reader, or bench-sub).
+# first and last receipt), DRIVE (s the driver took), CPU (the bridge's
+# ns: kuifd's, or the relay's), WAKE (kuifd's wakeups), SYS (the share of
+# kuifd's CPU in the kernel), RCPU (the reader's own ns: the direct
+# reader, or bench-sub). Where the time went: BWAIT, RWAIT and DWAIT, the
+# ns the bridge, the reader and the driver spent runnable but waiting for
+# a CPU; DCPU, the driver's CPU ns; IDLE, the vCPUs' idle share while the
+# reader ran.
 run() {
-	local path=$1 n=$2 rd=() dr=() out rc
+	local path=$1 n=$2 rd=() dr=() out rc rlpid=
 	shift 2
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do dr+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	rd=("$@")
-	rm -f "$T/ready"
+	rm -f "$T/ready" "$T/relay.ready"
 	case $path in
 	*_kuifd|def_*) kuifd_quiet; rd+=(--after-kseq "$(kseq_now)") ;;
+	ring_relay)
+		"$B/bench-relay" --socket "$T/relay.sock" --count "$n" \
+			--ready "$T/relay.ready" > "$T/relay.out" 2> "$T/relay.err" &
+		rlpid=$!
+		wait_ready "$T/relay.ready"
+		rd+=(--socket "$T/relay.sock") ;;
 	esac
+	local c0 c1
+	c0=$(cpu_ticks)
 	case $path in
 	ring_raw) "$B/bench-ring" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
 	nl_raw) "$B/bench-nl" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
-	*_kuifd|def_*) "$B/bench-sub" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
+	*_kuifd|*_relay|def_*) "$B/bench-sub" --count "$n" --ready "$T/ready" "${rd[@]}" ;;
 	esac > "$T/reader.out" 2> "$T/reader.err" &
 	local rpid=$!
 	wait_ready "$T/ready"
-	local cpu0=0 wk0=0 tk0="0 0" tk1
+	local cpu0=0 wk0=0 kw0=0 tk0="0 0" tk1
 	[ -n "${KPID:-}" ] && { cpu0=$(kuifd_cpu_ns); wk0=$(kuifd_wakeups)
-		tk0=$(kuifd_ticks); }
+		kw0=$(kuifd_wait_ns); tk0=$(kuifd_ticks); }
 	out=$("$B/bench-drive" --count "$n" --size "$SIZE" \
 		--channels "$(channels_of "$path")" "${dr[@]}") ||
 		die "bench-drive failed: $out"
 	wait $rpid
 	rc=$?
+	c1=$(cpu_ticks)
+	[ $rc -eq 0 ] || { [ -n "$rlpid" ] && kill "$rlpid"
+		die "$path reader failed: $(tail -3 "$T/reader.err")"; }
 	CPU=0
 	WAKE=0
 	SYS=0
+	BWAIT=0
 	[ -n "${KPID:-}" ] && { CPU=$(( $(kuifd_cpu_ns) - cpu0 ))
 		WAKE=$(( $(kuifd_wakeups) - wk0 )); tk1=$(kuifd_ticks)
+		BWAIT=$(( $(kuifd_wait_ns) - kw0 ))
 		SYS=$(echo "$tk0 $tk1" | awk '{ u = $3 - $1; s = $4 - $2
 			printf "%.2f\n", (u + s > 0 ? s / (u + s) : 0) }'); }
-	[ $rc -eq 0 ] || die "$path reader failed: $(tail -3 "$T/reader.err")"
+	if [ -n "$rlpid" ]; then
+		wait "$rlpid" || die "the relay failed: $(tail -3 "$T/relay.err")"
+		CPU=$(field "$(cat "$T/relay.out")" cpu_ns)
+		BWAIT=$(field "$(cat "$T/relay.out")" wait_ns)
+	fi
 	DRIVE=$(echo "$out" | awk '{ print $4 }')
+	DCPU=$(field "$out" cpu_ns)
+	DWAIT=$(field "$out" wait_ns)
+	IDLE=$(echo "$c0 $c1" | awk '{ t = $4 - $2
+		printf "%.2f\n", (t > 0 ? ($3 - $1) / t : 0) }')
 	out=$(cat "$T/reader.out")
 	case $path in
-	*_kuifd|def_*) RECV=$(echo "$out" | awk '{ print $4 }') ;;
+	*_kuifd|*_relay|def_*) RECV=$(echo "$out" | awk '{ print $4 }') ;;
 	*) RECV=$(echo "$out" | awk '{ print $2 }') ;;
 	esac
 	LOST=$((n - RECV))
-	RCPU=$(echo "$out" | awk '{ for (i = 1; i < NF; i++)
-		if ($i == "cpu_ns") print $(i + 1) }')
+	RCPU=$(field "$out" cpu_ns)
+	RWAIT=$(field "$out" wait_ns)
 	SPAN=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) {
 		if ($i == "first_ns") f = $(i + 1); if ($i == "last_ns") l = $(i + 1) }
 		printf "%.6f\n", (l - f) / 1e9 }')
 	echo "bench:   $path n=$n drive=${DRIVE}s recv=$RECV lost=$LOST span=${SPAN}s cpu=${CPU}ns sys=$SYS wake=$WAKE ($out)"
 }
 
-path_setup() { case $1 in *_raw) kuifd_off ;; *_kuifd) kuifd_on ;; esac; }
+path_setup() { case $1 in *_raw|*_relay) kuifd_off ;; *_kuifd) kuifd_on ;; esac; }
 
 rate_of() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f\n", (s > 0 ? n / s : 0) }'; }
 
@@ -226,7 +265,7 @@ for round in $(seq "$TP_ROUNDS"); do
 		ring_*) run "$p" "$N_TP" --follow-ring --batch 256 ;;
 		nl_*) run "$p" "$N_TP" --batch 256 ;;
 		esac
-		TPR[$p.$round]="$(rate_of "$RECV" "$SPAN") $RECV $LOST $SPAN $CPU $SYS ${RCPU:-0}"
+		TPR[$p.$round]="$(rate_of "$RECV" "$SPAN") $RECV $LOST $SPAN $CPU $SYS ${RCPU:-0} $BWAIT ${RWAIT:-0} ${DCPU:-0} ${DWAIT:-0} $IDLE"
 	done
 done
 for p in $PATHS; do
@@ -238,7 +277,8 @@ for p in $PATHS; do
 	mid=$(for round in $(seq "$TP_ROUNDS"); do
 		echo "${TPR[$p.$round]%% *} $round"; done |
 		sort -n | sed -n "$(( (TP_ROUNDS + 1) / 2 ))p" | cut -d' ' -f2)
-	read -r rate recv lost span cpu sys rcpu <<< "${TPR[$p.$mid]}"
+	read -r rate recv lost span cpu sys rcpu bwait rwait dcpu dwait idle \
+		<<< "${TPR[$p.$mid]}"
 	TP[$p]=$rate
 	put "tp.$p.sent" "$N_TP"
 	put "tp.$p.received" "$recv"
@@ -246,11 +286,22 @@ for p in $PATHS; do
 	put "tp.$p.seconds" "$span"
 	put "tp.$p.rate" "$rate"
 	put "tp.$p.rates" "\"${rates% }\""
-	[ "$p" = "${p%_kuifd}" ] || {
+	case $p in
+	*_kuifd) put "tp.$p.kernel_share" "$sys" ;;
+	esac
+	# Where the median run's time went, per event received: the CPU
+	# of each process, and its time runnable but waiting for a CPU.
+	per=$((recv > 0 ? recv : 1))
+	case $p in
+	*_kuifd|*_relay)
 		put "tp.$p.cpu_ns_per_event" $((cpu / N_TP))
-		put "tp.$p.kernel_share" "$sys"
-	}
-	put "tp.$p.reader_cpu_ns_per_event" $((rcpu / (recv > 0 ? recv : 1)))
+		put "tp.$p.bridge_wait_ns_per_event" $((bwait / per)) ;;
+	esac
+	put "tp.$p.reader_cpu_ns_per_event" $((rcpu / per))
+	put "tp.$p.reader_wait_ns_per_event" $((rwait / per))
+	put "tp.$p.driver_cpu_ns_per_event" $((dcpu / per))
+	put "tp.$p.driver_wait_ns_per_event" $((dwait / per))
+	put "tp.$p.idle_share" "$idle"
 done
 put meta.tp_rounds "$TP_ROUNDS"
 fi
