@@ -170,7 +170,12 @@ def main():
 
         def cell(p, k):
             key = f"tp.{p}.{k}_ns_per_event"
-            return f"{num(r, key) / 1000:,.2f}" if key in r else "-"
+            if key not in r:
+                return "-"
+            v = num(r, key)
+            if k == "cpu":  # per event sent: here, per event received
+                v *= ratio(num(r, f"tp.{p}.sent"), num(r, f"tp.{p}.received"))
+            return f"{v / 1000:,.2f}"
         for p in PATHS:
             md.append(f"| {LABEL[p]} | {fmt_rate(tp[p])} | "
                       f"{cell(p, 'driver_cpu')} | {cell(p, 'cpu')} | "
