@@ -36,8 +36,7 @@ t_bench_smoke() {
 	done
 	# ... and each round's own p99; the throughput rounds: two runs for
 	# each path, the median's figures. Each a quoted pair of numbers, one
-	# of them at least above 1 (a run whose 400 events came in one read,
-	# as the relay's can, spans no time: its rate is 0).
+	# of them at least above 1.
 	for k in lat.ring_raw.round_p99s lat.ring_relay.round_p99s \
 		lat.nl_kuifd.round_p99s tp.ring_raw.rates tp.ring_relay.rates \
 		tp.ring_kuifd.rates tp.nl_raw.rates tp.nl_kuifd.rates; do
