@@ -275,6 +275,20 @@ server_client_dirty(struct client *c)
 	server_flush_activate(srv);
 }
 
+/*
+ * Once its socket was full, a client's output is written by libevent as
+ * room comes, at most 16 KiB a write by default: a backlog then cost
+ * kuifd and the subscriber a wakeup each per 64 lines, and held the
+ * kernel's channels longer. As much as the socket takes, instead.
+ */
+static void
+server_client_write_max(struct client *c)
+{
+	if (bufferevent_set_max_single_write(c->bev,
+	    c->server->client_buffer) == -1)
+		log_warnx("client %u: cannot raise the write size", c->id);
+}
+
 /* Waits for room in the client's socket, with the write timeout. */
 static void
 server_client_arm_write(struct client *c)
@@ -974,6 +988,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	 * output from the history when a quarter is left. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, KUIFD_MAX_LINE + 1);
 	bufferevent_setwatermark(c->bev, EV_WRITE, srv->client_buffer / 4, 0);
+	server_client_write_max(c);
 	bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
 	/* Written at the end of each batch: EV_WRITE (on by default) only
 	 * while the socket is full. */
@@ -1255,6 +1270,7 @@ server_reconfigure(struct server *srv, const struct config *conf)
 			continue;
 		bufferevent_setwatermark(c->bev, EV_WRITE,
 		    srv->client_buffer / 4, 0);
+		server_client_write_max(c);
 		bufferevent_set_timeouts(c->bev, NULL, &srv->client_timeout);
 	}
 }

@@ -1232,6 +1232,31 @@ class Strace:
 
 
 @test
+def test_backlog_is_written_as_far_as_the_socket_takes():
+    # A subscriber that paused: once its socket is full, kuifd writes the
+    # backlog as room comes, as much as the socket takes a write, not in
+    # libevent's default pieces of 16 KiB (a wakeup of kuifd and of the
+    # subscriber each per 64 lines).
+    k, feed = feed_kuifd(binary=PLAIN)
+    a = subscribe(k)
+    st = Strace(k, ["writev", "write"])
+    n = 3000
+    for b in range(0, n, 100):
+        assert feed.ring(*[ring_record(b + i + 1, payload=b"x" * 64)
+                           for i in range(100)]) == "ok 100"
+    for i in range(n):
+        assert a.recv(check=False)["kseq"] == i + 1
+    calls = [c for c in st.stop() if "write(2," not in c]
+    full = next((i for i, c in enumerate(calls) if "EAGAIN" in c), None)
+    assert full is not None, f"the socket never filled: {calls[:4]}"
+    sizes = [int(m.group(1)) for m in
+             (re.search(r"= (\d+)$", c.strip()) for c in calls[full:]) if m]
+    assert sizes, f"nothing written after the socket filled: {calls[full:]}"
+    assert max(sizes) > 16384, f"writes after the socket filled: {sizes}"
+    k.stop()
+
+
+@test
 def test_feed_batches_are_written_once_without_epoll_changes():
     # Each datagram of the feed is one batch (one callback): its records
     # reach a subscriber that keeps up in one write, with no EPOLLOUT
