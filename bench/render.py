@@ -348,7 +348,12 @@ def main():
                       f"**{h['steady_vs_saturated']}x**"
                       + (f"; kuifd steady / bench-floor: "
                          f"**{h['steady_vs_floor']}x**"
-                         if "steady_vs_floor" in h else "") + ".\n")
+                         if "steady_vs_floor" in h else "")
+                      + (f" (the median of {h['steady_vs_floor.rounds']} "
+                         f"rounds taking turns with bench-floor, from "
+                         f"{h['steady_vs_floor.min']}x to "
+                         f"{h['steady_vs_floor.max']}x)"
+                         if "steady_vs_floor.rounds" in h else "") + ".\n")
 
     targets = []
     c64 = (ratio(num(r, "fan.64.cpu_ns_per_event"), cpu1)

@@ -1761,6 +1761,12 @@ def test_bench_host_steady_measures_batching():
     assert batched < steady / 10, h
     assert int(h["saturated.cpu_ns_per_event"]) > 0, h
     assert int(h["floor.cpu_ns_per_event"]) > 0, (h, out.stderr)
+    # kuifd and the floor took turns: the ratio is a round's, in range.
+    assert h["steady_vs_floor.rounds"] == "8", h
+    lo, mid, hi = (float(h[k]) for k in ("steady_vs_floor.min",
+                                         "steady_vs_floor",
+                                         "steady_vs_floor.max"))
+    assert 0 < lo <= mid <= hi, h
 
 
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")
