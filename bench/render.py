@@ -268,6 +268,25 @@ def main():
                       f"{ratio(k_rate, raw_rate):.2f}x |")
         md.append("")
 
+    prof = [p for p in ("ring_kuifd", "ring_relay")
+            if os.path.exists(os.path.join(raw, f"profile-{p}.md"))]
+    if prof:
+        md.append("## Where the bridge's time goes in the VM (sampled)\n")
+        md.append("`bench-sample`: the bridge's instruction pointer, taken "
+                  "with ptrace while the ring drains into one subscriber "
+                  "as fast as it reads (perf's sampling records almost "
+                  "nothing under TCG), named by `bench/sample_report.py`. "
+                  "An address just after a `syscall` instruction is time "
+                  "in the kernel. What TCG makes of each function's "
+                  "instructions, which callgrind's counts cannot show.\n")
+        for p in prof:
+            rate = r.get(f"profile.{p}.rate")
+            md.append(f"### {LABEL[p]}"
+                      + (f", {int(float(rate)):,} events/s" if rate else "")
+                      + "\n")
+            with open(os.path.join(raw, f"profile-{p}.md")) as f:
+                md.append(f.read().strip() + "\n")
+
     cg = {k[3:]: num(r, k) for k in r if k.startswith("cg.")}
     if cg:
         md.append("## Instructions per event in the VM (callgrind)\n")

@@ -28,17 +28,17 @@
 #                       turns; the median run counts [3]
 #   BENCH_FANOUT        subscriber counts, commas or spaces [1 16 64 256]
 #   BENCH_FAN_RATE      steady rate of the fan-out CPU runs, events/s [200]
-#   BENCH_PERF          1: profile kuifd with perf at the end [0]; under
-#                       TCG it recorded no samples in our runs
+#   BENCH_SAMPLE_HZ     the profile's samples per second [250]
+#   BENCH_PROFILE_N     events of each profiled run [2000000, scaled]
 #   BENCH_CG_N          events counted by callgrind per figure [512]
 #   BENCH_CG_STEADY_N   the same, one event at a time at BENCH_FAN_RATE [400]
 #   BENCH_RING_SIZES    ring_pages values the ring's zero-loss search is
 #                       repeated with, besides the loaded one [64 4096:
 #                       the module's default and its largest]
 #   BENCH_PARTS         the parts to run, separated by commas or spaces
-#                       [tp loss ring lat fan default cg mem perf]: a subset
-#                       shortens a run while iterating (render.py needs
-#                       all but default, cg and perf)
+#                       [tp loss ring lat fan default cg mem profile]: a
+#                       subset shortens a run while iterating (render.py
+#                       needs all but default, cg and profile)
 set -u
 B=${BENCH_BIN:-$(dirname "$(readlink -f "$0")")}
 O=${BENCH_OUT:-/kuif-results/bench}
@@ -52,7 +52,8 @@ LAT_ROUNDS=${BENCH_LAT_ROUNDS:-4}
 TP_ROUNDS=${BENCH_TP_ROUNDS:-3}
 FANOUT=$(echo "${BENCH_FANOUT:-1 16 64 256}" | tr , " ")
 FAN_RATE=${BENCH_FAN_RATE:-200}
-PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem perf}" | tr , ' ')
+PARTS=$(echo "${BENCH_PARTS:-tp loss ring lat fan default cg mem profile}" | tr , ' ')
+SAMPLE_HZ=${BENCH_SAMPLE_HZ:-250}
 RING_SIZES=$(echo "${BENCH_RING_SIZES:-64 4096}" | tr , ' ')
 CG_N=${BENCH_CG_N:-512}
 CG_STEADY_N=${BENCH_CG_STEADY_N:-400}
@@ -63,6 +64,7 @@ CONF=/etc/kuifd/kuifd.conf
 scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 1 ? 1 : v) }'; }
 N_TP=$(scaled 200000)
 N_FAN=$(scaled 20000)
+N_PROF=$(scaled "${BENCH_PROFILE_N:-2000000}")
 N_FAN_STEADY=$(scaled $((FAN_RATE * 10)))
 N_MEM=$(scaled 1000000)
 
@@ -192,14 +194,22 @@ run() {
 	esac > "$T/reader.out" 2> "$T/reader.err" &
 	local rpid=$!
 	wait_ready "$T/ready"
-	local cpu0=0 wk0=0 kw0=0 tk0="0 0" tk1
+	local cpu0=0 wk0=0 kw0=0 tk0="0 0" tk1 smpid=
 	[ -n "${KPID:-}" ] && { cpu0=$(kuifd_cpu_ns); wk0=$(kuifd_wakeups)
 		kw0=$(kuifd_wait_ns); tk0=$(kuifd_ticks); }
+	# SAMPLE_OUT set: the bridge's instruction pointer sampled meanwhile.
+	if [ -n "${SAMPLE_OUT:-}" ]; then
+		"$B/bench-sample" "${rlpid:-$KPID}" "$SAMPLE_HZ" 3600 \
+			> "$SAMPLE_OUT" 2> "$T/sample.err" &
+		smpid=$!
+	fi
 	out=$("$B/bench-drive" --count "$n" --size "$SIZE" \
 		--channels "$(channels_of "$path")" "${dr[@]}") ||
 		die "bench-drive failed: $out"
 	wait $rpid
 	rc=$?
+	[ -n "$smpid" ] && { kill -INT "$smpid"; wait "$smpid" ||
+		die "bench-sample failed: $(tail -3 "$T/sample.err")"; }
 	c1=$(cpu_ticks)
 	[ $rc -eq 0 ] || { [ -n "$rlpid" ] && kill "$rlpid"
 		die "$path reader failed: $(tail -3 "$T/reader.err")"; }
@@ -524,23 +534,21 @@ kill $spid 2>/dev/null
 wait $spid 2>/dev/null
 fi
 
-# Where kuifd's time goes (not part of the figures above): perf samples
-# of kuifd while the ring drains into 1 and into 64 subscribers.
-if part perf && [ "${BENCH_PERF:-0}" = 1 ] && perf version >/dev/null 2>&1; then
-	kuifd_on
-	for k in 1 64; do
-		perf record -q -e cpu-clock -g -p "$KPID" -o "$T/perf.data" \
-			> "$T/perf.err" 2>&1 &
-		ppid=$!
-		sleep 1
-		run ring_kuifd "$N_FAN" --follow-ring --batch 256 -- --clients "$k" --idle 5
-		kill -INT $ppid
-		wait $ppid
-		perf report -i "$T/perf.data" --stdio --no-children \
-			--sort dso,symbol --percent-limit 0.7 2>/dev/null |
-			grep -v '^$' | grep -v '^# *$' | grep -v '^ *|' |
-			grep -v -- '---' | head -n 60 > "$O/perf-fan$k.txt"
-		put "perf.fan$k.lines" "$(wc -l < "$O/perf-fan$k.txt")"
+# Where the bridge's time goes (not part of the figures above): kuifd's
+# and the relay's instruction pointers sampled with ptrace (bench-sample:
+# perf's sampling records almost nothing under TCG) while the ring drains
+# into one subscriber, then named in the VM, where kuifd is installed.
+if part profile; then
+	for p in ring_kuifd ring_relay; do
+		path_setup "$p"
+		SAMPLE_OUT=$T/sample-$p.txt
+		run "$p" "$N_PROF" --follow-ring --batch 256
+		SAMPLE_OUT=
+		python3 "$B/sample_report.py" "$T/sample-$p.txt" 30 \
+			> "$O/profile-$p.md" 2> "$T/report.err" ||
+			die "sample_report failed: $(tail -3 "$T/report.err")"
+		put "profile.$p.rate" "$(rate_of "$RECV" "$SPAN")"
+		put "profile.$p.samples" "$(awk '/^running/ { print $2 }' "$T/sample-$p.txt")"
 	done
 fi
 

@@ -14,6 +14,7 @@ import calendar
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -1767,6 +1768,49 @@ def test_bench_host_steady_measures_batching():
                                          "steady_vs_floor",
                                          "steady_vs_floor.max"))
     assert 0 < lo <= mid <= hi, h
+
+
+@test
+def test_bench_sample_names_where_a_process_runs():
+    """bench-sample (make bench's profile under TCG) on a process that
+    spins in a C function of its own: most running samples are named as
+    that function, and the process runs on after being let go."""
+    prog = os.path.join(os.path.dirname(PLAIN), "bench", "bench-sample")
+    d = tempfile.mkdtemp(prefix="kuif-sample-")
+    try:
+        src = os.path.join(d, "spin.c")
+        with open(src, "w") as f:
+            f.write("volatile unsigned long n;\n"
+                    "__attribute__((noinline)) void spin_here(void)\n"
+                    "{ for (;;) n++; }\n"
+                    "int main(void) { spin_here(); }\n")
+        subprocess.run(["cc", "-O1", "-o", os.path.join(d, "spin"), src],
+                       check=True)
+        spin = subprocess.Popen([os.path.join(d, "spin")])
+        RUNNING.append(spin)
+        out = subprocess.run([prog, str(spin.pid), "200", "1"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        time.sleep(0.2)
+        assert spin.poll() is None, "the sampled process did not run on"
+        with open(os.path.join(d, "samples"), "w") as f:
+            f.write(out.stdout)
+        rep = subprocess.run([sys.executable, "bench/sample_report.py",
+                              os.path.join(d, "samples")],
+                             capture_output=True, text=True, timeout=60)
+        assert rep.returncode == 0, rep.stderr
+        rows = [r.split("|") for r in rep.stdout.splitlines()
+                if r.startswith("| ") and "%" in r]
+        assert rows, rep.stdout
+        share, n, obj, fn = (c.strip() for c in rows[0][1:5])
+        assert (obj, fn) == ("spin", "spin_here"), rep.stdout
+        assert float(share.rstrip("%")) > 90 and int(n) >= 50, rep.stdout
+        # Nothing to sample: a clear error, not a report.
+        bad = subprocess.run([prog, "0", "200", "1"], capture_output=True,
+                             text=True, timeout=30)
+        assert bad.returncode == 2 and "usage" in bad.stderr, bad
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 failed = sum(1 for r in RESULTS if r[0] == "FAIL")

@@ -11,7 +11,8 @@ t_bench_smoke() {
 		BENCH_LAT_RATE=200 BENCH_LAT_SECONDS=1 BENCH_LAT_ROUNDS=2 \
 		BENCH_TP_ROUNDS=2 \
 		BENCH_FANOUT="1 4" \
-		BENCH_SIZE=64 BENCH_PERF=0 BENCH_RING_SIZES=64 BENCH_CG_N=64 \
+		BENCH_SIZE=64 BENCH_PROFILE_N=100000000 BENCH_RING_SIZES=64 \
+		BENCH_CG_N=64 \
 		BENCH_CG_STEADY_N=20 "$HERE/bench.sh" > "$T/bench.log" 2>&1 ||
 		{ tail -n 5 "$T/bench.log"; return 1; }
 	[ -f "$o/done" ] || { echo "bench.sh did not finish"; return 1; }
@@ -65,6 +66,17 @@ t_bench_smoke() {
 		awk -v k="$k" '$1 == k && $2 ~ /^"[0-9]+:[0-9]+:(ok|lost[0-9]+)/ \
 			{ f = 1 } END { exit !f }' "$o/results.txt" ||
 			{ echo "$k missing or malformed: $(grep "^$k " "$o/results.txt")"
+			  return 1; }
+	done
+	# The profile: the bridge was sampled while running, and its samples
+	# were named (a table row with a share, a count and an object).
+	for p in ring_kuifd ring_relay; do
+		awk -v k="profile.$p.samples" '$1 == k && $2 + 0 > 0 { f = 1 }
+			END { exit !f }' "$o/results.txt" ||
+			{ echo "profile.$p.samples missing or zero"; return 1; }
+		grep -Eq '^\| [0-9.]+% \| [0-9]+ \| [^|]+ \| [^|]+ \|$' \
+			"$o/profile-$p.md" ||
+			{ echo "profile-$p.md has no named sample: $(head -c 300 "$o/profile-$p.md")"
 			  return 1; }
 	done
 	systemctl is-active -q kuifd || { echo "kuifd not running after the bench"; return 1; }
