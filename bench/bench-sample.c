@@ -13,7 +13,12 @@
  * Stops early, and reports, on SIGINT or SIGTERM, or when PID exits.
  * Prints "asleep N", "running N", then one line per sampled address,
  * "COUNT ADDRESS OFFSET PATH": the file offset in the mapped PATH
- * ("-" for anonymous memory), for bench/sample_report.py to name.
+ * ("-" for anonymous memory, the kernel's name for [vdso], [heap] and
+ * the like), for bench/sample_report.py to name. Then
+ * one line per sampled address and the word at the stack pointer,
+ * "from COUNT OFFSET PATH OFFSET PATH": in a function that has not
+ * pushed anything (memcpy, memmove: most of libc's leaf functions), that
+ * word is the return address, so the report can say who called it.
  */
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -38,7 +43,12 @@ struct mapping {
 	char		path[256];
 };
 
-static uint64_t	samples[SAMPLE_MAX];
+struct sample {
+	uint64_t	ip;
+	uint64_t	top;	/* the word at the stack pointer */
+};
+
+static struct sample samples[SAMPLE_MAX];
 static size_t	nsamples;
 static struct mapping maps[MAP_MAX];
 static size_t	nmaps;
@@ -105,8 +115,15 @@ sample_once(pid_t pid)
 	    wait_interrupt_stop(pid) == -1)
 		return -1;
 	if (ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0 &&
-	    nsamples < SAMPLE_MAX)
-		samples[nsamples++] = regs.rip;
+	    nsamples < SAMPLE_MAX) {
+		samples[nsamples].ip = regs.rip;
+		errno = 0;
+		samples[nsamples].top = (uint64_t)ptrace(PTRACE_PEEKDATA, pid,
+		    (void *)regs.rsp, 0);
+		if (errno != 0)
+			samples[nsamples].top = 0;
+		nsamples++;
+	}
 	return ptrace(PTRACE_CONT, pid, 0, 0) == -1 ? -1 : 0;
 }
 
@@ -122,6 +139,7 @@ read_maps(pid_t pid)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return;
+	nmaps = 0;
 	while (nmaps < MAP_MAX && fgets(line, sizeof(line), f) != NULL) {
 		m = &maps[nmaps];
 		m->path[0] = '\0';
@@ -145,28 +163,49 @@ find_map(uint64_t addr)
 }
 
 static int
-cmp_u64(const void *a, const void *b)
+cmp_sample(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	const struct sample *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return x->top < y->top ? -1 : x->top > y->top;
+}
+
+/* "OFFSET PATH" of addr: its file offset and file, or "0 -". */
+static void
+print_where(uint64_t addr)
+{
+	const struct mapping *m = find_map(addr);
+
+	printf(" %#" PRIx64 " %s",
+	    m != NULL ? addr - m->start + m->offset : 0,
+	    m != NULL && (m->path[0] == '/' || m->path[0] == '[') ?
+	    m->path : "-");
 }
 
 static void
 report(unsigned long asleep)
 {
-	const struct mapping *m;
 	size_t i, j;
 
 	printf("asleep %lu\nrunning %zu\n", asleep, nsamples);
-	qsort(samples, nsamples, sizeof(samples[0]), cmp_u64);
+	qsort(samples, nsamples, sizeof(samples[0]), cmp_sample);
 	for (i = 0; i < nsamples; i = j) {
-		for (j = i; j < nsamples && samples[j] == samples[i]; j++)
+		for (j = i; j < nsamples && samples[j].ip == samples[i].ip; j++)
 			;
-		m = find_map(samples[i]);
-		printf("%zu %#" PRIx64 " %#" PRIx64 " %s\n", j - i, samples[i],
-		    m != NULL ? samples[i] - m->start + m->offset : 0,
-		    m != NULL && m->path[0] == '/' ? m->path : "-");
+		printf("%zu %#" PRIx64, j - i, samples[i].ip);
+		print_where(samples[i].ip);
+		putchar('\n');
+	}
+	for (i = 0; i < nsamples; i = j) {
+		for (j = i; j < nsamples && samples[j].ip == samples[i].ip &&
+		    samples[j].top == samples[i].top; j++)
+			;
+		printf("from %zu", j - i);
+		print_where(samples[i].ip);
+		print_where(samples[i].top);
+		putchar('\n');
 	}
 }
 
@@ -215,10 +254,14 @@ main(int argc, char **argv)
 		    NULL) == EINTR && !stop)
 			;
 	}
-	/* Let it go: a seized process is detached once stopped. */
+	/* Let it go: a seized process is detached once stopped. Its
+	 * mappings read again first: one just started had not yet mapped
+	 * its libraries when sampling began. */
 	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0 &&
-	    wait_interrupt_stop(pid) == 0)
+	    wait_interrupt_stop(pid) == 0) {
+		read_maps(pid);
 		ptrace(PTRACE_DETACH, pid, 0, 0);
+	}
 	report(asleep);
 	return 0;
 }

@@ -1805,6 +1805,38 @@ def test_bench_sample_names_where_a_process_runs():
         share, n, obj, fn = (c.strip() for c in rows[0][1:5])
         assert (obj, fn) == ("spin", "spin_here"), rep.stdout
         assert float(share.rstrip("%")) > 90 and int(n) >= 50, rep.stdout
+        # Time in libc charged to its caller: a function that spends it
+        # in memset, named in the second table.
+        src = os.path.join(d, "fill.c")
+        with open(src, "w") as f:
+            f.write("#include <string.h>\n"
+                    "volatile size_t len = 1 << 20;\n"
+                    "static char buf[1 << 20];\n"
+                    "__attribute__((noinline)) void fill_here(void)\n"
+                    "{ for (;;) memset(buf, (int)len, len); }\n"
+                    "int main(void) { fill_here(); }\n")
+        subprocess.run(["cc", "-O1", "-o", os.path.join(d, "fill"), src],
+                       check=True)
+        fill = subprocess.Popen([os.path.join(d, "fill")])
+        RUNNING.append(fill)
+        out = subprocess.run([prog, str(fill.pid), "200", "1"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        with open(os.path.join(d, "samples"), "w") as f:
+            f.write(out.stdout)
+        rep = subprocess.run([sys.executable, "bench/sample_report.py",
+                              os.path.join(d, "samples")],
+                             capture_output=True, text=True, timeout=60)
+        assert rep.returncode == 0, rep.stderr
+        tail = rep.stdout.split("by caller:", 1)
+        assert len(tail) == 2, rep.stdout
+        rows = [r.split("|") for r in tail[1].splitlines()
+                if r.startswith("| ") and "%" in r]
+        assert rows, rep.stdout
+        share, n, fn, by = (c.strip() for c in rows[0][1:5])
+        assert fn.startswith("libc.so.6: ") and "memset" in fn, rep.stdout
+        assert by == "fill: fill_here", rep.stdout
+        assert float(share.rstrip("%")) > 90, rep.stdout
         # Nothing to sample: a clear error, not a report.
         bad = subprocess.run([prog, "0", "200", "1"], capture_output=True,
                              text=True, timeout=30)
