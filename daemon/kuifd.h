@@ -204,12 +204,14 @@ struct bus_stats {
 /* What comes out of the window, in kseq order. */
 typedef void (*reorder_event_fn)(struct event *, void *);
 typedef void (*reorder_lost_fn)(uint64_t, const char *, void *);
+typedef uint64_t (*reorder_clock_fn)(void *);	/* now, in ms */
 
 struct reorder;
 struct reorder	*reorder_create(unsigned int, reorder_event_fn,
-		    reorder_lost_fn, void *, struct bus_stats *);
+		    reorder_lost_fn, reorder_clock_fn, void *,
+		    struct bus_stats *);
 void		 reorder_free(struct reorder *);
-void		 reorder_add(struct reorder *, struct event *, bool, uint64_t);
+void		 reorder_add(struct reorder *, struct event *, bool);
 void		 reorder_add_partial32(struct reorder *, struct event *,
 		    uint32_t, uint64_t);
 void		 reorder_drain(struct reorder *, uint64_t);

@@ -79,13 +79,15 @@ publish(struct bus *bus, uint64_t kseq, const char *source)
 	bus_publish(bus, &ev);
 }
 
-/* The bus's clock in these tests: moved by hand. */
+/* The bus's clock in these tests: moved by hand, its reads counted. */
 static uint64_t now_ms;
+static unsigned long clock_reads;
 
 static uint64_t
 test_clock(void *arg)
 {
 	(void)arg;
+	clock_reads++;
 	return now_ms;
 }
 
@@ -620,6 +622,47 @@ test_bus_expected_tail_waits_while_copies_come(void **state)
 	bus_free(bus);
 }
 
+/* A copy in order with nothing waiting needs no time: the clock is read
+ * for a gap, and while the kernel's announced tail is still coming. */
+static void
+test_bus_reads_the_clock_only_when_something_waits(void **state)
+{
+	struct bus *bus = new_bus(64, 100, NULL);
+	uint64_t k;
+
+	(void)state;
+	clock_reads = 0;
+	for (k = 1; k <= 1000; k++)
+		publish(bus, k, "ring");
+	assert_int_equal(bus_stats(bus)->published, 1000);
+	assert_int_equal(clock_reads, 0);
+
+	publish(bus, 1002, "ring");		/* 1001 is missing */
+	assert_true(clock_reads > 0);
+	advance(bus, 99);
+	assert_int_equal(bus_stats(bus)->lost, 0);
+	advance(bus, 1);			/* given up, as before */
+	assert_int_equal(bus_stats(bus)->lost, 1);
+	assert_int_equal(bus_stats(bus)->published, 1001);
+
+	clock_reads = 0;
+	for (k = 1003; k <= 1100; k++)
+		publish(bus, k, "ring");
+	assert_int_equal(clock_reads, 0);
+
+	/* The kernel says 1105 was emitted: each copy until then
+	 * extends the wait, so it reads the time. */
+	bus_expect(bus, 1105);
+	clock_reads = 0;
+	publish(bus, 1101, "ring");
+	assert_true(clock_reads > 0);
+	advance(bus, 100);
+	assert_int_equal(bus_stats(bus)->lost, 5);	/* and 1102..1105 */
+	assert_int_equal(bus_stats(bus)->published, 1100);
+	assert_int_equal(bus_seq(bus), 1100 + 2);	/* 2 loss records */
+	bus_free(bus);
+}
+
 static void
 test_filter_globs(void **state)
 {
@@ -776,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_bus_expected_tail_waits_while_copies_come),
 		cmocka_unit_test(test_bus_duplicate_check_before_decode),
 		cmocka_unit_test(test_bus_history_reuses_slot_buffers),
+		cmocka_unit_test(test_bus_reads_the_clock_only_when_something_waits),
 		cmocka_unit_test(test_filter_globs),
 		cmocka_unit_test(test_filter_literal_and_glob_agree_with_fnmatch),
 	};
