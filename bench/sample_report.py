@@ -117,15 +117,20 @@ class Image:
 IMAGES = {}
 
 
+def image(path):
+    """The Image of path, read once."""
+    if path not in IMAGES:
+        IMAGES[path] = Image(path)
+    return IMAGES[path]
+
+
 def where(off, path):
     """(object, function) of a file offset in path."""
     if path == "-":
         return ("-", "(anonymous memory)")
     if path.startswith("["):
         return (path, "")	# [vdso]: the kernel's code, mapped in
-    if path not in IMAGES:
-        IMAGES[path] = Image(path)
-    img = IMAGES[path]
+    img = image(path)
     fn = img.name(off)
     if img.after_syscall(off):
         return ("[kernel]", f"via {fn}")
@@ -136,9 +141,7 @@ def caller(off, path):
     """(object, function) of a return address, or None."""
     if path == "-" or path.startswith("["):
         return None
-    if path not in IMAGES:
-        IMAGES[path] = Image(path)
-    if not IMAGES[path].after_call(off):
+    if not image(path).after_call(off):
         return None
     return where(off, path)
 

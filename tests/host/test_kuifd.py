@@ -1770,6 +1770,33 @@ def test_bench_host_steady_measures_batching():
     assert 0 < lo <= mid <= hi, h
 
 
+def sample_program(d, name, code):
+    """Builds code as d/name, runs it, samples it for 1 s at 200 Hz with
+    bench-sample, leaves it running; returns the process and the report
+    of bench/sample_report.py, as rows of (cells) per table."""
+    prog = os.path.join(os.path.dirname(PLAIN), "bench", "bench-sample")
+    src = os.path.join(d, name + ".c")
+    with open(src, "w") as f:
+        f.write(code)
+    subprocess.run(["cc", "-O1", "-o", os.path.join(d, name), src],
+                   check=True)
+    proc = subprocess.Popen([os.path.join(d, name)])
+    RUNNING.append(proc)
+    out = subprocess.run([prog, str(proc.pid), "200", "1"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    with open(os.path.join(d, "samples"), "w") as f:
+        f.write(out.stdout)
+    rep = subprocess.run([sys.executable, "bench/sample_report.py",
+                          os.path.join(d, "samples")],
+                         capture_output=True, text=True, timeout=60)
+    assert rep.returncode == 0, rep.stderr
+    tables = [[[c.strip() for c in r.split("|")[1:5]]
+               for r in part.splitlines() if r.startswith("| ") and "%" in r]
+              for part in rep.stdout.split("by caller:", 1)]
+    return proc, tables, rep.stdout
+
+
 @test
 def test_bench_sample_names_where_a_process_runs():
     """bench-sample (make bench's profile under TCG) on a process that
@@ -1778,65 +1805,31 @@ def test_bench_sample_names_where_a_process_runs():
     prog = os.path.join(os.path.dirname(PLAIN), "bench", "bench-sample")
     d = tempfile.mkdtemp(prefix="kuif-sample-")
     try:
-        src = os.path.join(d, "spin.c")
-        with open(src, "w") as f:
-            f.write("volatile unsigned long n;\n"
-                    "__attribute__((noinline)) void spin_here(void)\n"
-                    "{ for (;;) n++; }\n"
-                    "int main(void) { spin_here(); }\n")
-        subprocess.run(["cc", "-O1", "-o", os.path.join(d, "spin"), src],
-                       check=True)
-        spin = subprocess.Popen([os.path.join(d, "spin")])
-        RUNNING.append(spin)
-        out = subprocess.run([prog, str(spin.pid), "200", "1"],
-                             capture_output=True, text=True, timeout=30)
-        assert out.returncode == 0, out.stderr
+        spin, tables, rep = sample_program(
+            d, "spin", "volatile unsigned long n;\n"
+            "__attribute__((noinline)) void spin_here(void)\n"
+            "{ for (;;) n++; }\n"
+            "int main(void) { spin_here(); }\n")
         time.sleep(0.2)
         assert spin.poll() is None, "the sampled process did not run on"
-        with open(os.path.join(d, "samples"), "w") as f:
-            f.write(out.stdout)
-        rep = subprocess.run([sys.executable, "bench/sample_report.py",
-                              os.path.join(d, "samples")],
-                             capture_output=True, text=True, timeout=60)
-        assert rep.returncode == 0, rep.stderr
-        rows = [r.split("|") for r in rep.stdout.splitlines()
-                if r.startswith("| ") and "%" in r]
-        assert rows, rep.stdout
-        share, n, obj, fn = (c.strip() for c in rows[0][1:5])
-        assert (obj, fn) == ("spin", "spin_here"), rep.stdout
-        assert float(share.rstrip("%")) > 90 and int(n) >= 50, rep.stdout
+        assert tables[0], rep
+        share, n, obj, fn = tables[0][0]
+        assert (obj, fn) == ("spin", "spin_here"), rep
+        assert float(share.rstrip("%")) > 90 and int(n) >= 50, rep
         # Time in libc charged to its caller: a function that spends it
         # in memset, named in the second table.
-        src = os.path.join(d, "fill.c")
-        with open(src, "w") as f:
-            f.write("#include <string.h>\n"
-                    "volatile size_t len = 1 << 20;\n"
-                    "static char buf[1 << 20];\n"
-                    "__attribute__((noinline)) void fill_here(void)\n"
-                    "{ for (;;) memset(buf, (int)len, len); }\n"
-                    "int main(void) { fill_here(); }\n")
-        subprocess.run(["cc", "-O1", "-o", os.path.join(d, "fill"), src],
-                       check=True)
-        fill = subprocess.Popen([os.path.join(d, "fill")])
-        RUNNING.append(fill)
-        out = subprocess.run([prog, str(fill.pid), "200", "1"],
-                             capture_output=True, text=True, timeout=30)
-        assert out.returncode == 0, out.stderr
-        with open(os.path.join(d, "samples"), "w") as f:
-            f.write(out.stdout)
-        rep = subprocess.run([sys.executable, "bench/sample_report.py",
-                              os.path.join(d, "samples")],
-                             capture_output=True, text=True, timeout=60)
-        assert rep.returncode == 0, rep.stderr
-        tail = rep.stdout.split("by caller:", 1)
-        assert len(tail) == 2, rep.stdout
-        rows = [r.split("|") for r in tail[1].splitlines()
-                if r.startswith("| ") and "%" in r]
-        assert rows, rep.stdout
-        share, n, fn, by = (c.strip() for c in rows[0][1:5])
-        assert fn.startswith("libc.so.6: ") and "memset" in fn, rep.stdout
-        assert by == "fill: fill_here", rep.stdout
-        assert float(share.rstrip("%")) > 90, rep.stdout
+        _, tables, rep = sample_program(
+            d, "fill", "#include <string.h>\n"
+            "volatile size_t len = 1 << 20;\n"
+            "static char buf[1 << 20];\n"
+            "__attribute__((noinline)) void fill_here(void)\n"
+            "{ for (;;) memset(buf, (int)len, len); }\n"
+            "int main(void) { fill_here(); }\n")
+        assert len(tables) == 2 and tables[1], rep
+        share, n, fn, by = tables[1][0]
+        assert fn.startswith("libc.so.6: ") and "memset" in fn, rep
+        assert by == "fill: fill_here", rep
+        assert float(share.rstrip("%")) > 90, rep
         # Nothing to sample: a clear error, not a report.
         bad = subprocess.run([prog, "0", "200", "1"], capture_output=True,
                              text=True, timeout=30)
